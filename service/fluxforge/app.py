@@ -1,0 +1,123 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.enums import ScopeType
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.plugins.prometheus import PrometheusConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from redis.asyncio import Redis
+
+from fluxforge import __version__
+from fluxforge.config import Settings
+from fluxforge.db import Database, create_pool
+from fluxforge.errors import EXCEPTION_HANDLERS
+from fluxforge.identity.admin_token import resolve_admin_token
+from fluxforge.ops.controller import OpsController
+from fluxforge.ops.readiness import Readiness
+from fluxforge.telemetry import configure_tracing, request_id_var
+from fluxforge.tenancy.controller import TenantAdminController
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Take the caller's X-Request-Id when well-formed, else mint one; echo it on the response."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode("latin-1")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+
+    return middleware
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="FluxForge API",
+        version=__version__,
+        description="Multi-tenant control plane. Errors are RFC 9457 problem+json.",
+        servers=[Server(url="/")],
+        components=Components(
+            security_schemes={
+                "adminToken": SecurityScheme(
+                    type="http", scheme="bearer", description="The platform's bootstrap admin token."
+                )
+            }
+        ),
+        use_handler_docstrings=False,
+        path="/openapi",
+    )
+
+
+def create_app(settings: Settings) -> Litestar:
+    """Build the app; connections open in the lifespan, so creating it does no I/O."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool = await create_pool(
+            settings.resolved_app_database_url(), min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
+        assert settings.redis_url is not None
+        redis: Redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        db = Database(pool)
+        readiness = Readiness(db, redis, settings.migrations_dir, settings.readiness_interval)
+        app.state.update(db=db, redis=redis, readiness=readiness)
+        await readiness.check_once()
+        checker = asyncio.create_task(readiness.run(), name="readiness")
+        try:
+            yield
+        finally:
+            checker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checker
+            await redis.aclose()
+            await db.close()
+
+    plugins: list[Any] = []
+    middleware: list[Any] = []
+    if configure_tracing(settings, "fluxforge-api"):
+        from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+
+        plugins.append(OpenTelemetryPlugin(OpenTelemetryConfig()))
+    prometheus = PrometheusConfig(app_name="fluxforge", prefix="fluxforge", group_path=True, exclude=["/metrics"])
+    middleware.append(prometheus.middleware)
+
+    app = Litestar(
+        route_handlers=[OpsController, TenantAdminController],
+        lifespan=[lifespan],
+        middleware=middleware,
+        plugins=plugins,
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi_config(),
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=None,  # fluxforge.telemetry owns logging: JSON lines, secrets redacted
+        state=State({"settings": settings, "admin_token": resolve_admin_token(settings)}),
+    )
+    # Outermost, so that unknown routes and errors raised before routing carry the id too.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    return app

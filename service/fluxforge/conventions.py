@@ -1,0 +1,97 @@
+"""The API conventions every route shares: ids, cursors, versions and If-Match.
+
+Pure functions with no I/O, so unit and property tests reach them directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import time
+import uuid
+from typing import Annotated, Generic, Protocol, TypeVar
+
+import msgspec
+
+from fluxforge.errors import BadRequest, PreconditionFailed, PreconditionRequired
+
+T = TypeVar("T")
+
+Limit = Annotated[int, msgspec.Meta(ge=1, le=200, description="Page size (1-200).")]
+DEFAULT_LIMIT = 50
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """One page of a list; pass `next_cursor` back as `cursor` for the next one (null at the end)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+def new_id() -> uuid.UUID:
+    """A UUIDv7: time-ordered, so ids sort by creation and index inserts stay local."""
+    unix_ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (unix_ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76
+    value |= ((rand >> 62) & 0xFFF) << 64
+    value |= 0b10 << 62
+    value |= rand & ((1 << 62) - 1)
+    return uuid.UUID(int=value)
+
+
+def encode_cursor(last_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(last_id.bytes).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str | None) -> uuid.UUID | None:
+    """The id after which the next page starts; a malformed cursor is the client's error."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return uuid.UUID(bytes=raw)
+    except (ValueError, binascii.Error):
+        raise BadRequest("cursor is malformed; pass back the next_cursor of the previous page") from None
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+R = TypeVar("R", bound=HasId)
+
+
+def page_of(rows: list[R], limit: int) -> Page[R]:
+    """Build a page from up to limit+1 rows fetched in id order (the extra row says "more")."""
+    items = rows[:limit]
+    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit and items else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+
+
+def required_version(if_match: str | None) -> int:
+    """The version an If-Match header demands; updates without one are refused (428)."""
+    if if_match is None:
+        raise PreconditionRequired("send If-Match with the resource's current version (its ETag)")
+    match = _IF_MATCH.match(if_match)
+    if match is None:
+        raise BadRequest('If-Match must be the ETag of the resource, for example "3"')
+    return int(match.group(1))
+
+
+def check_version(expected: int | None, current: int) -> None:
+    if expected is not None and expected != current:
+        raise PreconditionFailed(
+            f"resource is at version {current}, If-Match named {expected}; read it again and retry",
+            headers={"ETag": etag(current)},
+        )
