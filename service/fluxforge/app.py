@@ -104,7 +104,7 @@ def create_app(settings: Settings) -> Litestar:
         from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 
         plugins.append(OpenTelemetryPlugin(OpenTelemetryConfig()))
-    prometheus = PrometheusConfig(app_name="fluxforge", prefix="fluxforge", group_path=True, exclude=["/metrics"])
+    prometheus = PrometheusConfig(app_name="fluxforge", prefix="fluxforge", group_path=True, exclude=["^/metrics$"])
     middleware.append(prometheus.middleware)
 
     app = Litestar(

@@ -11,23 +11,18 @@ import os
 import re
 import time
 import uuid
-from typing import Annotated, Generic, Protocol, TypeVar
+from typing import Annotated, Protocol, TypeVar
 
-import msgspec
+from litestar.params import QueryParameter
 
 from fluxforge.errors import BadRequest, PreconditionFailed, PreconditionRequired
 
-T = TypeVar("T")
-
-Limit = Annotated[int, msgspec.Meta(ge=1, le=200, description="Page size (1-200).")]
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size (1-200).")]
 DEFAULT_LIMIT = 50
-
-
-class Page(msgspec.Struct, Generic[T]):
-    """One page of a list; pass `next_cursor` back as `cursor` for the next one (null at the end)."""
-
-    items: list[T]
-    next_cursor: str | None
+Cursor = Annotated[
+    str | None,
+    QueryParameter(max_length=64, description="The next_cursor of the previous page; omit for the first page."),
+]
 
 
 def new_id() -> uuid.UUID:
@@ -65,11 +60,10 @@ class HasId(Protocol):
 R = TypeVar("R", bound=HasId)
 
 
-def page_of(rows: list[R], limit: int) -> Page[R]:
-    """Build a page from up to limit+1 rows fetched in id order (the extra row says "more")."""
+def page_of(rows: list[R], limit: int) -> tuple[list[R], str | None]:
+    """A page's items and next cursor from up to limit+1 rows in id order (the extra row says "more")."""
     items = rows[:limit]
-    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit and items else None
-    return Page(items=items, next_cursor=next_cursor)
+    return items, encode_cursor(items[-1].id) if len(rows) > limit and items else None
 
 
 def etag(version: int) -> str:

@@ -116,6 +116,7 @@ _HTTP_KINDS: dict[int, tuple[str, str]] = {
 }
 
 _AT_FIELD = re.compile(r"\s*-\s*at `\$((?:\.\w+|\[\d+\])*)`$")
+_NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
 
 
 def _field_errors(extra: Any) -> list[FieldError]:
@@ -126,14 +127,14 @@ def _field_errors(extra: Any) -> list[FieldError]:
             continue
         message = str(item.get("message", "invalid value"))
         key = str(item.get("key") or "")
-        match = _AT_FIELD.search(message)
-        if match:
+        path = ""
+        if match := _AT_FIELD.search(message):
             message = message[: match.start()]
-            key = key or match.group(1).lstrip(".")
-        unknown = re.search(r"unknown field `([^`]+)`", message)
-        if unknown and not key:
-            key = unknown.group(1)
-        errors.append(FieldError(field=key or "body", message=message))
+            path = match.group(1).lstrip(".")
+        if named := _NAMED_FIELD.search(message):
+            path = f"{path}.{named.group(1)}" if path else named.group(1)
+        field = path or (key if key and key != "data" else "body")
+        errors.append(FieldError(field=field, message=message))
     return errors
 
 
@@ -212,7 +213,10 @@ def problem_responses(*statuses: int) -> dict[int, Any]:
     kinds.update({status: title for status, (_, title) in _HTTP_KINDS.items()})
     return {
         status: ResponseSpec(
-            data_container=Problem, description=kinds.get(status, "Error"), media_type=PROBLEM_MEDIA_TYPE
+            data_container=Problem,
+            description=kinds.get(status, "Error"),
+            media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
         )
         for status in statuses
     }

@@ -12,16 +12,16 @@ from datetime import timedelta
 from typing import Annotated
 
 import msgspec
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 
 from fluxforge.db import Connection
 from fluxforge.errors import BadRequest, IdempotencyKeyReused
 
 IdempotencyKeyHeader = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
-        required=False,
+    HeaderParameter(
+        name="Idempotency-Key",
+        max_length=255,
         description="Makes the request safe to retry: a repeat with the same key and body "
         "returns the first response; the same key with another body is refused (409).",
     ),

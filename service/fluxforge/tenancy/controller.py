@@ -7,15 +7,15 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.datastructures import ResponseHeader, State
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
 from fluxforge.audit.models import AuditContext, AuditEntry
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
+    Cursor,
     Limit,
-    Page,
     check_version,
     decode_cursor,
     etag,
@@ -29,12 +29,14 @@ from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, r
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.telemetry import request_id_var
 from fluxforge.tenancy import logic, repository
-from fluxforge.tenancy.models import Tenant, TenantCreate, TenantPatch, TenantStatus
+from fluxforge.tenancy.models import Tenant, TenantCreate, TenantPage, TenantPatch, TenantStatus
 
-TenantRef = Annotated[str, Parameter(description="The tenant's id or slug.", max_length=64)]
+TenantRef = Annotated[str, PathParameter(description="The tenant's id or slug.", max_length=64)]
+ETAG_HEADER = [
+    ResponseHeader(name="ETag", description="The tenant's version; send it back in If-Match.", documentation_only=True)
+]
 IfMatch = Annotated[
-    str | None,
-    Parameter(header="If-Match", required=False, description="The ETag (version) the change is based on."),
+    str | None, HeaderParameter(name="If-Match", description="The ETag (version) the change is based on.")
 ]
 
 
@@ -75,12 +77,16 @@ class TenantAdminController(Controller):
         summary="Provision a tenant",
         status_code=201,
         responses=problem_responses(400, 401, 409, 413),
+        response_headers=[
+            *ETAG_HEADER,
+            ResponseHeader(name="Location", description="URL of the new tenant.", documentation_only=True),
+        ],
     )
     async def create_tenant(
         self,
         request: Request[Any, Any, Any],
         state: State,
-        data: TenantCreate,
+        data: JSONBody[TenantCreate],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[Tenant]:
         db: Database = state.db
@@ -116,17 +122,24 @@ class TenantAdminController(Controller):
         self,
         state: State,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: str | None = None,
+        cursor: Cursor = None,
         status: Annotated[
-            TenantStatus | None, Parameter(description="Only tenants in this status (default: all but deleted).")
+            TenantStatus | None, QueryParameter(description="Only tenants in this status (default: all but deleted).")
         ] = None,
-    ) -> Page[Tenant]:
+    ) -> TenantPage:
         after = decode_cursor(cursor)
         async with state.db.platform() as conn:
             rows = await repository.list_page(conn, after=after, limit=limit, status=status)
-        return page_of(rows, limit)
+        items, next_cursor = page_of(rows, limit)
+        return TenantPage(items=items, next_cursor=next_cursor)
 
-    @get("/{tenant:str}", operation_id="getTenant", summary="Get a tenant", responses=problem_responses(401, 404))
+    @get(
+        "/{tenant:str}",
+        operation_id="getTenant",
+        summary="Get a tenant",
+        responses=problem_responses(400, 401, 404),
+        response_headers=ETAG_HEADER,
+    )
     async def get_tenant(self, state: State, tenant: TenantRef) -> Response[Tenant]:
         async with state.db.platform() as conn:
             found = await _get_or_404(conn, tenant)
@@ -137,13 +150,14 @@ class TenantAdminController(Controller):
         operation_id="updateTenant",
         summary="Change a tenant's display name or status (JSON merge patch; needs If-Match)",
         responses=problem_responses(400, 401, 404, 409, 412, 428),
+        response_headers=ETAG_HEADER,
     )
     async def update_tenant(
         self,
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantRef,
-        data: TenantPatch,
+        data: JSONBody[TenantPatch],
         if_match: IfMatch = None,
     ) -> Response[Tenant]:
         expected = required_version(if_match)
@@ -169,6 +183,7 @@ class TenantAdminController(Controller):
         summary="Soft-delete a tenant (If-Match optional)",
         status_code=200,
         responses=problem_responses(400, 401, 404, 412),
+        response_headers=ETAG_HEADER,
     )
     async def delete_tenant(
         self, request: Request[Any, Any, Any], state: State, tenant: TenantRef, if_match: IfMatch = None

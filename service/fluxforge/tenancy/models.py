@@ -40,6 +40,13 @@ class Tenant(msgspec.Struct, kw_only=True):
     deleted_at: datetime | None = None
 
 
+class TenantPage(msgspec.Struct, kw_only=True):
+    """One page of tenants; pass `next_cursor` back as `cursor` for the next (null at the end)."""
+
+    items: list[Tenant]
+    next_cursor: str | None
+
+
 class TenantCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     slug: Slug
     display_name: DisplayName

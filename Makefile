@@ -1,0 +1,34 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+
+.PHONY: run test check lint openapi bench deps
+
+run: deps
+	$(UV) run fluxforge run
+
+test: deps
+	$(UV) run pytest
+
+check: deps lint test
+
+lint: deps
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+
+openapi: deps
+	$(UV) run fluxforge openapi > openapi.yaml
+
+bench: deps
+	$(UV) run python loadtests/baseline.py
+
+deps: $(UV)
+	$(UV) sync --frozen --quiet
+
+# uv from PyPI into a private virtualenv when it is not on PATH (works on PEP 668 systems too).
+$(TOOLS)/bin/uv:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv

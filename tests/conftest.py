@@ -1,0 +1,145 @@
+"""Test servers and databases: real PostgreSQL and Redis, never mocks.
+
+The servers named by FLUXFORGE_TEST_DATABASE_URL / FLUXFORGE_TEST_REDIS_URL are used when set;
+otherwise the session starts embedded ones. Each run creates its own database and Redis key
+prefix so runs never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+
+from fluxforge.app import create_app
+from fluxforge.config import Settings, load_settings
+from fluxforge.db import Database, create_pool
+from fluxforge.embedded import EmbeddedPostgres, EmbeddedRedis
+from fluxforge.migrations import migrate
+
+ADMIN_TOKEN = "ffadm_test_" + secrets.token_urlsafe(24)
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="fluxforge-test-") as path:
+        yield Path(path)
+
+
+@pytest.fixture(scope="session")
+def server_url(data_dir: Path) -> Iterator[str]:
+    """A PostgreSQL server URL with a superuser (to create databases and roles)."""
+    configured = os.environ.get("FLUXFORGE_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    server = EmbeddedPostgres(data_dir / "embedded")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(data_dir: Path) -> Iterator[str]:
+    configured = os.environ.get("FLUXFORGE_TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    server = EmbeddedRedis(data_dir / "embedded")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+async def create_database(server_url: str, prefix: str = "fluxforge_test") -> str:
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return with_database(server_url, name)
+
+
+async def drop_database(server_url: str, database_url: str) -> None:
+    name = urlsplit(database_url).path.lstrip("/")
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def database_url(server_url: str) -> AsyncIterator[str]:
+    """The owner URL of this run's migrated database."""
+    url = await create_database(server_url)
+    try:
+        await migrate(url, Settings().migrations_dir)
+        yield url
+    finally:
+        await drop_database(server_url, url)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, redis_url: str, data_dir: Path) -> Settings:
+    base = load_settings({})
+    return msgspec.structs.replace(
+        base,
+        database_url=database_url,
+        redis_url=redis_url,
+        redis_key_prefix=f"fftest{secrets.token_hex(4)}:",
+        admin_token=ADMIN_TOKEN,
+        data_dir=str(data_dir / "data"),
+        readiness_interval=0.5,
+    )
+
+
+@pytest.fixture(scope="session")
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    async with AsyncTestClient(create_app(settings), timeout=30) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture(scope="session")
+async def owner_conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the owner/superuser, to look behind the API's back."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def app_db(settings: Settings) -> AsyncIterator[Database]:
+    """The request-path pool (application role, row-level security applies)."""
+    pool = await create_pool(settings.resolved_app_database_url(), min_size=1, max_size=4)
+    try:
+        yield Database(pool)
+    finally:
+        await pool.close()
+
+
+def unique_slug(prefix: str = "t") -> str:
+    return f"{prefix}-{secrets.token_hex(5)}"
