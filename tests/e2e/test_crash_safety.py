@@ -1,0 +1,86 @@
+"""Killing the API mid-request leaves no half-written tenant or audit row."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from fluxforge.config import APP_DB_ROLE
+from fluxforge.config import Settings as FluxSettings
+from tests.e2e.conftest import Service, clean_env, free_port
+
+
+async def test_kill_between_tenant_insert_and_audit_insert(
+    settings: FluxSettings, owner_conn: asyncpg.Connection, tmp_path: Path, services: list[Service]
+) -> None:
+    assert settings.database_url is not None
+    assert settings.redis_url is not None
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    token = "ffadm_crash_test_token_0123456789"
+    env = clean_env(
+        FLUXFORGE_DATABASE_URL=settings.database_url,
+        FLUXFORGE_REDIS_URL=settings.redis_url,
+        FLUXFORGE_ADMIN_TOKEN=token,
+        FLUXFORGE_PORT=str(port),
+        FLUXFORGE_WEB_WORKERS="1",
+        FLUXFORGE_DATA_DIR=str(tmp_path),
+    )
+    api = Service("serve", env, tmp_path / "api.log")
+    services.append(api)
+    api.wait_ready(base)
+
+    blocker = await asyncpg.connect(settings.database_url)
+    try:
+        # Hold the audit table so the request stops after its tenant INSERT, inside its transaction.
+        await blocker.execute("BEGIN; LOCK TABLE audit_events IN ACCESS EXCLUSIVE MODE")
+
+        def create() -> None:
+            try:
+                httpx.post(
+                    base + "/v1/admin/tenants",
+                    json={"slug": "half-written", "display_name": "Half"},
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=30,
+                )
+            except httpx.HTTPError:
+                pass  # the server dies under it
+
+        request = threading.Thread(target=create, daemon=True)
+        request.start()
+        deadline = time.monotonic() + 20
+        while True:
+            waiting = await owner_conn.fetchval(
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE usename = $1 AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO audit_events%'
+                """,
+                APP_DB_ROLE,
+            )
+            if waiting:
+                break
+            assert time.monotonic() < deadline, api.output()[-3000:]
+            time.sleep(0.05)
+
+        os.killpg(api.process.pid, signal.SIGKILL)
+        api.process.wait(10)
+        await blocker.execute("ROLLBACK")
+    finally:
+        await blocker.close()
+
+    deadline = time.monotonic() + 20
+    while await owner_conn.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND state LIKE '%transaction%'", APP_DB_ROLE
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert await owner_conn.fetchval("SELECT count(*) FROM tenants WHERE slug = 'half-written'") == 0
+    assert (
+        await owner_conn.fetchval("SELECT count(*) FROM audit_events WHERE after->>'slug' = 'half-written'") == 0
+    )
