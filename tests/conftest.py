@@ -12,7 +12,7 @@ import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 import msgspec
@@ -20,17 +20,12 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from fluxforge.app import create_app
-from fluxforge.config import Settings, load_settings
+from fluxforge.config import Settings, load_settings, with_database
 from fluxforge.db import Database, create_pool
 from fluxforge.embedded import EmbeddedPostgres, EmbeddedRedis
 from fluxforge.migrations import migrate
 
 ADMIN_TOKEN = "ffadm_test_" + secrets.token_urlsafe(24)
-
-
-def with_database(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,12 @@ GUNICORN_CONFIG = REPO_ROOT / "infra" / "gunicorn.conf.py"
 
 
 def _require(settings: Settings, *fields: str) -> None:
-    missing = [env_name(f) for f in fields if getattr(settings, f) is None]
+    """Each field is a name, or several joined by `|` of which one suffices."""
+    missing = [
+        " or ".join(env_name(f) for f in field.split("|"))
+        for field in fields
+        if all(getattr(settings, f) is None for f in field.split("|"))
+    ]
     if missing:
         raise SettingsError(
             f"{', '.join(missing)} must be set for this command (`fluxforge run` starts embedded servers instead)"
@@ -38,7 +43,7 @@ def cmd_worker(settings: Settings) -> int:
     from fluxforge.scheduler.worker import run_worker
     from fluxforge.telemetry import configure_logging, configure_tracing
 
-    _require(settings, "database_url", "redis_url")
+    _require(settings, "app_database_url|database_url", "redis_url")
     configure_logging(settings)
     configure_tracing(settings, "fluxforge-worker")
     asyncio.run(run_worker(settings))
@@ -49,7 +54,7 @@ def cmd_serve(settings: Settings) -> int:
     """Replace this process with gunicorn (uvicorn workers) configured by infra/gunicorn.conf.py."""
     from fluxforge.identity.admin_token import resolve_admin_token
 
-    _require(settings, "database_url", "redis_url")
+    _require(settings, "app_database_url|database_url", "redis_url")
     metrics_dir = settings.data_path / "metrics" / str(os.getpid())
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)

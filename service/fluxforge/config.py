@@ -98,6 +98,12 @@ def with_user(url: str, user: str, password: str | None = None) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def with_database(url: str, database: str) -> str:
+    """The same server and credentials, another database."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
 _FIELD_IN_ERROR = re.compile(r"at `\$\.(\w+)`")
 
 

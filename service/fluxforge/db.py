@@ -29,12 +29,21 @@ async def _init_connection(conn: Connection) -> None:
         )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's default `RESET ALL; UNLISTEN *; ...` round trip.
+
+    Units of work change no session state (scope is SET LOCAL, gone at COMMIT/ROLLBACK), and
+    asyncpg still rolls back any transaction left open before this runs.
+    """
+
+
 async def create_pool(url: str, *, min_size: int, max_size: int) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         url,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         command_timeout=30,
         server_settings={"application_name": "fluxforge"},
     )

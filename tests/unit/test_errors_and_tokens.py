@@ -8,8 +8,8 @@ import msgspec
 
 from fluxforge.config import load_settings
 from fluxforge.errors import _field_errors
-from fluxforge.identity.admin_token import TOKEN_PREFIX, resolve_admin_token
 from fluxforge.idempotency import request_fingerprint
+from fluxforge.identity.admin_token import TOKEN_PREFIX, resolve_admin_token
 from fluxforge.tenancy.models import TenantCreate
 
 
