@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fluxforge.config import Settings
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -82,6 +84,24 @@ class Service:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
         self._log.close()
+
+
+def serve_env(settings: Settings, data_dir: Path, token: str, **extra: str) -> tuple[str, dict[str, str]]:
+    """Base URL and environment for `fluxforge serve` against this test run's database and Redis."""
+    assert settings.database_url is not None
+    assert settings.redis_url is not None
+    port = free_port()
+    env = clean_env(
+        FLUXFORGE_DATABASE_URL=settings.database_url,
+        FLUXFORGE_REDIS_URL=settings.redis_url,
+        FLUXFORGE_REDIS_KEY_PREFIX=settings.redis_key_prefix,
+        FLUXFORGE_ADMIN_TOKEN=token,
+        FLUXFORGE_PORT=str(port),
+        FLUXFORGE_WEB_WORKERS="1",
+        FLUXFORGE_DATA_DIR=str(data_dir),
+        **extra,
+    )
+    return f"http://127.0.0.1:{port}", env
 
 
 @pytest.fixture

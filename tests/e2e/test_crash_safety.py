@@ -14,29 +14,19 @@ import httpx
 
 from fluxforge.config import APP_DB_ROLE
 from fluxforge.config import Settings as FluxSettings
-from tests.e2e.conftest import Service, clean_env, free_port
+from tests.e2e.conftest import Service, serve_env
 
 
 async def test_kill_between_tenant_insert_and_audit_insert(
     settings: FluxSettings, owner_conn: asyncpg.Connection, tmp_path: Path, services: list[Service]
 ) -> None:
-    assert settings.database_url is not None
-    assert settings.redis_url is not None
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     token = "ffadm_crash_test_token_0123456789"
-    env = clean_env(
-        FLUXFORGE_DATABASE_URL=settings.database_url,
-        FLUXFORGE_REDIS_URL=settings.redis_url,
-        FLUXFORGE_ADMIN_TOKEN=token,
-        FLUXFORGE_PORT=str(port),
-        FLUXFORGE_WEB_WORKERS="1",
-        FLUXFORGE_DATA_DIR=str(tmp_path),
-    )
+    base, env = serve_env(settings, tmp_path, token)
     api = Service("serve", env, tmp_path / "api.log")
     services.append(api)
     api.wait_ready(base)
 
+    assert settings.database_url is not None
     blocker = await asyncpg.connect(settings.database_url)
     try:
         # Hold the audit table so the request stops after its tenant INSERT, inside its transaction.

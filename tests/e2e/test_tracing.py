@@ -12,7 +12,7 @@ import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from fluxforge.config import Settings
-from tests.e2e.conftest import Service, clean_env, free_port
+from tests.e2e.conftest import Service, serve_env
 
 
 class Collector(ThreadingHTTPServer):
@@ -42,21 +42,14 @@ class CollectorHandler(BaseHTTPRequestHandler):
 
 
 def test_spans_reach_the_collector(settings: Settings, tmp_path: Path, services: list[Service]) -> None:
-    assert settings.database_url is not None
-    assert settings.redis_url is not None
     collector = Collector()
     threading.Thread(target=collector.serve_forever, daemon=True).start()
     try:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
         token = "ffadm_tracing_test_token_0123456789"
-        env = clean_env(
-            FLUXFORGE_DATABASE_URL=settings.database_url,
-            FLUXFORGE_REDIS_URL=settings.redis_url,
-            FLUXFORGE_ADMIN_TOKEN=token,
-            FLUXFORGE_PORT=str(port),
-            FLUXFORGE_WEB_WORKERS="1",
-            FLUXFORGE_DATA_DIR=str(tmp_path),
+        base, env = serve_env(
+            settings,
+            tmp_path,
+            token,
             FLUXFORGE_OTLP_ENDPOINT=f"http://127.0.0.1:{collector.server_address[1]}",
             OTEL_BSP_SCHEDULE_DELAY="100",
         )

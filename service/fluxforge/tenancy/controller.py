@@ -66,6 +66,21 @@ async def _get_or_404(conn: Connection, ref: str, *, for_update: bool = False) -
     return tenant
 
 
+async def _save_change(
+    conn: Connection, request: Request[Any, Any, Any], action: str, current: Tenant, changed: Tenant
+) -> Tenant:
+    """Write a changed tenant and its audit event; an unchanged one is neither written nor audited."""
+    if changed is current:
+        return current
+    saved = await repository.update(conn, changed, current.version)
+    await audit.record(
+        conn,
+        audit_context(request),
+        AuditEntry(saved.id, action, "tenant", str(saved.id), snapshot(current), snapshot(saved)),
+    )
+    return saved
+
+
 class TenantAdminController(Controller):
     path = "/v1/admin/tenants"
     tags = ["admin: tenants"]
@@ -167,14 +182,7 @@ class TenantAdminController(Controller):
             current = await _get_or_404(conn, tenant, for_update=True)
             check_version(expected, current.version)
             changed = logic.apply_patch(current, data, datetime.now(UTC))
-            if changed is current:
-                return tenant_response(current)
-            saved = await repository.update(conn, changed, current.version)
-            await audit.record(
-                conn,
-                audit_context(request),
-                AuditEntry(saved.id, "tenant.update", "tenant", str(saved.id), snapshot(current), snapshot(saved)),
-            )
+            saved = await _save_change(conn, request, "tenant.update", current, changed)
         return tenant_response(saved)
 
     @delete(
@@ -193,12 +201,5 @@ class TenantAdminController(Controller):
             current = await _get_or_404(conn, tenant, for_update=True)
             check_version(expected, current.version)
             deleted = logic.soft_delete(current, datetime.now(UTC))
-            if deleted is current:
-                return tenant_response(current)
-            saved = await repository.update(conn, deleted, current.version)
-            await audit.record(
-                conn,
-                audit_context(request),
-                AuditEntry(saved.id, "tenant.delete", "tenant", str(saved.id), snapshot(current), snapshot(saved)),
-            )
+            saved = await _save_change(conn, request, "tenant.delete", current, deleted)
         return tenant_response(saved)
