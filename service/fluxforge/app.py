@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from litestar import Litestar
@@ -24,6 +25,7 @@ from fluxforge.config import Settings
 from fluxforge.db import Database, create_pool
 from fluxforge.errors import EXCEPTION_HANDLERS
 from fluxforge.identity.admin_token import resolve_admin_token
+from fluxforge.identity.tokens import TokenService
 from fluxforge.ops.controller import OpsController
 from fluxforge.ops.readiness import Readiness
 from fluxforge.telemetry import configure_tracing, request_id_var
@@ -86,7 +88,11 @@ def create_app(settings: Settings) -> Litestar:
         redis: Redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
         db = Database(pool)
         readiness = Readiness(db, redis, settings.migrations_dir, settings.readiness_interval)
-        app.state.update(db=db, redis=redis, readiness=readiness)
+        tokens = TokenService(
+            db, settings.base_url, settings.access_token_ttl_seconds, timedelta(days=settings.signing_key_rotation_days)
+        )
+        await tokens.start()
+        app.state.update(db=db, redis=redis, readiness=readiness, tokens=tokens)
         await readiness.check_once()
         checker = asyncio.create_task(readiness.run(), name="readiness")
         try:

@@ -29,6 +29,16 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the environment variable."""
 
 
+class OidcProvider(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One OpenID Connect provider users may sign in with (FLUXFORGE_OIDC_PROVIDERS is a JSON list)."""
+
+    name: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")]
+    issuer: str
+    client_id: str
+    client_secret: str | None = None
+    scopes: str = "openid email profile"
+
+
 class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Every setting, its default and meaning, is listed in the README's configuration table."""
 
@@ -52,6 +62,16 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     worker_poll_interval: PositiveFloat = 1.0
     idempotency_ttl_hours: Positive = 24
     migrations_dir: str = str(REPO_ROOT / "migrations")
+    public_url: str | None = None
+    oidc_providers: str | None = None
+    access_token_ttl_seconds: Positive = 900
+    refresh_token_ttl_days: Positive = 30
+    signing_key_rotation_days: Positive = 30
+    login_ttl_seconds: Positive = 600
+    rate_limit_tenant_per_second: Positive = 200
+    rate_limit_tenant_burst: Positive = 400
+    rate_limit_api_key_per_second: Positive = 50
+    rate_limit_api_key_burst: Positive = 100
 
     def __post_init__(self) -> None:
         for name in ("database_url", "app_database_url"):
@@ -62,8 +82,26 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             raise SettingsError(f"{env_name('redis_url')} must be a redis:// or rediss:// URL")
         if self.admin_token is not None and len(self.admin_token) < 16:
             raise SettingsError(f"{env_name('admin_token')} must be at least 16 characters")
+        if self.oidc_providers is not None:
+            self.providers()  # validates
         if self.db_pool_min > self.db_pool_max:
             raise SettingsError(f"{env_name('db_pool_min')} must not exceed {env_name('db_pool_max')}")
+
+    def providers(self) -> list[OidcProvider]:
+        if self.oidc_providers is None:
+            return []
+        try:
+            providers = msgspec.json.decode(self.oidc_providers, type=list[OidcProvider])
+        except msgspec.DecodeError as exc:
+            raise SettingsError(f"{env_name('oidc_providers')} is invalid: {exc}") from None
+        if len({p.name for p in providers}) != len(providers):
+            raise SettingsError(f"{env_name('oidc_providers')} names a provider twice")
+        return providers
+
+    @property
+    def base_url(self) -> str:
+        """Where users and providers reach this service (OIDC redirects, token issuer)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def data_path(self) -> Path:
