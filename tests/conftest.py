@@ -8,6 +8,7 @@ prefix so runs never see each other's data.
 from __future__ import annotations
 
 import os
+import uuid
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -138,3 +139,45 @@ async def app_db(settings: Settings) -> AsyncIterator[Database]:
 
 def unique_slug(prefix: str = "t") -> str:
     return f"{prefix}-{secrets.token_hex(5)}"
+
+
+class SignedInUser:
+    """A person known to FluxForge, with a valid access token."""
+
+    def __init__(self, user_id: uuid.UUID, email: str, token: str) -> None:
+        self.id = user_id
+        self.email = email
+        self.token = token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def make_user(client: AsyncTestClient, owner_conn: asyncpg.Connection, email: str | None = None) -> SignedInUser:  # type: ignore[type-arg]
+    """Insert a user as sign-in would and mint an access token with the app's own token service."""
+    user_id = uuid.uuid4()
+    email = email or f"user-{user_id.hex[:10]}@example.test"
+    await owner_conn.execute(
+        "INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3)", user_id, email, email.split("@")[0]
+    )
+    token, _ = await client.app.state.tokens.issue(user_id)
+    return SignedInUser(user_id, email, token)
+
+
+@pytest.fixture
+async def user(client: AsyncTestClient, owner_conn: asyncpg.Connection) -> SignedInUser:  # type: ignore[type-arg]
+    return await make_user(client, owner_conn)
+
+
+async def make_tenant(client: AsyncTestClient, owner: SignedInUser) -> str:  # type: ignore[type-arg]
+    slug = unique_slug("tn")
+    response = await client.post("/v1/tenants", json={"slug": slug, "display_name": "Team"}, headers=owner.headers)
+    assert response.status_code == 201, response.text
+    return slug
+
+
+@pytest.fixture
+async def tenant_owner(client: AsyncTestClient, user: SignedInUser) -> tuple[str, dict[str, str]]:  # type: ignore[type-arg]
+    """A fresh tenant's slug and its owner's Authorization headers."""
+    return await make_tenant(client, user), user.headers

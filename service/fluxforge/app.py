@@ -28,8 +28,10 @@ from fluxforge.identity.admin_token import resolve_admin_token
 from fluxforge.identity.tokens import TokenService
 from fluxforge.ops.controller import OpsController
 from fluxforge.ops.readiness import Readiness
+from fluxforge.rbac.access import AccessControl
+from fluxforge.rbac.cache import AuthzCache
 from fluxforge.telemetry import configure_tracing, request_id_var
-from fluxforge.tenancy.controller import TenantAdminController
+from fluxforge.tenancy.controller import NamespaceController, TenantAdminController, TenantController
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -68,7 +70,13 @@ def openapi_config() -> OpenAPIConfig:
             security_schemes={
                 "adminToken": SecurityScheme(
                     type="http", scheme="bearer", description="The platform's bootstrap admin token."
-                )
+                ),
+                "bearer": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT or API key",
+                    description="A user's access token (from /v1/auth/token) or an API key (ffk_...).",
+                ),
             }
         ),
         use_handler_docstrings=False,
@@ -92,15 +100,27 @@ def create_app(settings: Settings) -> Litestar:
             db, settings.base_url, settings.access_token_ttl_seconds, timedelta(days=settings.signing_key_rotation_days)
         )
         await tokens.start()
-        app.state.update(db=db, redis=redis, readiness=readiness, tokens=tokens)
+        # Subscriptions idle for long: their own client, without the command socket timeout.
+        subscriber: Redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, health_check_interval=15)
+        authz_cache = AuthzCache(subscriber, settings.redis_key_prefix)
+        access_control = AccessControl(db, tokens, authz_cache)
+        app.state.update(db=db, redis=redis, readiness=readiness, tokens=tokens, access_control=access_control)
         await readiness.check_once()
-        checker = asyncio.create_task(readiness.run(), name="readiness")
+        background = [
+            asyncio.create_task(readiness.run(), name="readiness"),
+            asyncio.create_task(authz_cache.run(), name="authz-invalidation"),
+        ]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(authz_cache.subscribed.wait(), 2)
         try:
             yield
         finally:
-            checker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await checker
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await subscriber.aclose()
             await redis.aclose()
             await db.close()
 
@@ -114,7 +134,7 @@ def create_app(settings: Settings) -> Litestar:
     middleware.append(prometheus.middleware)
 
     app = Litestar(
-        route_handlers=[OpsController, TenantAdminController],
+        route_handlers=[OpsController, TenantAdminController, TenantController, NamespaceController],
         lifespan=[lifespan],
         middleware=middleware,
         plugins=plugins,

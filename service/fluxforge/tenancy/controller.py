@@ -1,7 +1,9 @@
-"""Platform-admin tenant provisioning: /v1/admin/tenants (bootstrap admin token)."""
+"""Tenants and namespaces: platform-admin provisioning (/v1/admin/tenants, bootstrap admin token),
+self-service tenants for signed-in users (/v1/tenants) and namespaces inside them."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -11,7 +13,7 @@ from litestar.datastructures import ResponseHeader, State
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
-from fluxforge.audit.models import AuditContext, AuditEntry
+from fluxforge.audit.models import AuditEntry, audit_context
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -27,9 +29,22 @@ from fluxforge.db import Connection, Database
 from fluxforge.errors import NotFound, problem_responses
 from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
 from fluxforge.identity.admin_token import require_admin
-from fluxforge.telemetry import request_id_var
+from fluxforge.rbac import repository as rbac_repository
+from fluxforge.rbac.access import require, require_user
+from fluxforge.rbac.models import Principal, TenantAccess
 from fluxforge.tenancy import logic, repository
-from fluxforge.tenancy.models import Tenant, TenantCreate, TenantPage, TenantPatch, TenantStatus
+from fluxforge.tenancy.models import (
+    Namespace,
+    NamespaceCreate,
+    NamespacePage,
+    NamespacePatch,
+    Tenant,
+    TenantCreate,
+    TenantPage,
+    TenantPatch,
+    TenantStatus,
+    TenantUpdate,
+)
 
 TenantRef = Annotated[str, PathParameter(description="The tenant's id or slug.", max_length=64)]
 ETAG_HEADER = [
@@ -40,14 +55,6 @@ IfMatch = Annotated[
 ]
 
 
-def audit_context(request: Request[Any, Any, Any]) -> AuditContext:
-    return AuditContext(
-        actor=request.state.principal,
-        request_id=request_id_var.get(),
-        client_ip=request.client.host if request.client else None,
-    )
-
-
 def tenant_response(tenant: Tenant, status_code: int = 200) -> Response[Tenant]:
     headers = {"ETag": etag(tenant.version)}
     if status_code == 201:
@@ -55,8 +62,10 @@ def tenant_response(tenant: Tenant, status_code: int = 200) -> Response[Tenant]:
     return Response(tenant, status_code=status_code, headers=headers)
 
 
-def snapshot(tenant: Tenant) -> dict[str, Any]:
-    return msgspec.to_builtins(tenant)  # type: ignore[no-any-return]
+def snapshot(resource: msgspec.Struct) -> dict[str, Any]:
+    """The resource as its audit event records it."""
+    built: dict[str, Any] = msgspec.to_builtins(resource)
+    return built
 
 
 async def _get_or_404(conn: Connection, ref: str, *, for_update: bool = False) -> Tenant:
@@ -203,3 +212,327 @@ class TenantAdminController(Controller):
             deleted = logic.soft_delete(current, datetime.now(UTC))
             saved = await _save_change(conn, request, "tenant.delete", current, deleted)
         return tenant_response(saved)
+
+
+# --- self-service: a signed-in user's tenants ----------------------------------------------
+
+BearerSecurity: list[dict[str, list[str]]] = [{"bearer": []}]
+NamespaceRef = Annotated[str, PathParameter(description="The namespace's name.", max_length=63)]
+TenantPath = Annotated[str, PathParameter(description="The tenant's id or slug.", max_length=64)]
+DEFAULT_NAMESPACE = "default"
+
+
+def access_of(request: Request[Any, Any, Any]) -> TenantAccess:
+    access: TenantAccess = request.state.access
+    return access
+
+
+async def invalidate(request: Request[Any, Any, Any], tenant_id: uuid.UUID) -> None:
+    """After a committed change to who may do what: every process drops its cached grants."""
+    await request.app.state.access_control.cache.invalidate(tenant_id)
+
+
+class TenantController(Controller):
+    path = "/v1/tenants"
+    tags = ["tenants"]
+    security = BearerSecurity
+
+    @post(
+        operation_id="createMyTenant",
+        summary="Create a tenant; the caller becomes its owner and a `default` namespace is made",
+        status_code=201,
+        guards=[require_user],
+        responses=problem_responses(400, 401, 403, 409, 413),
+        response_headers=ETAG_HEADER,
+    )
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        data: JSONBody[TenantCreate],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[Tenant]:
+        user: Principal = request.state.user
+        async with state.db.platform() as conn:
+            if idempotency_key is not None:
+                earlier = await claim(
+                    conn,
+                    principal=user.actor,
+                    key=idempotency_key,
+                    operation="createMyTenant",
+                    fingerprint=request_fingerprint("createMyTenant", data),
+                    ttl=timedelta(hours=state.settings.idempotency_ttl_hours),
+                )
+                if earlier is not None:
+                    replay = Response(msgspec.json.decode(earlier.body, type=Tenant), status_code=201)
+                    replay.headers.update({"ETag": etag(1), "Idempotency-Replayed": "true"})
+                    return replay
+            tenant = await repository.insert(conn, new_id(), data.slug, data.display_name.strip())
+            await repository.set_creator(conn, tenant.id, user.id)
+            namespace = await repository.insert_namespace(
+                conn, tenant_id=tenant.id, namespace_id=new_id(), name=DEFAULT_NAMESPACE, display_name=None, labels={}
+            )
+            await repository.add_member(conn, tenant.id, user.id)
+            await rbac_repository.insert_binding(
+                conn,
+                tenant_id=tenant.id,
+                binding_id=new_id(),
+                role="owner",
+                subject_type="user",
+                subject_id=user.id,
+                namespace_id=None,
+                created_by=user.id,
+            )
+            context = audit_context(request)
+            await audit.record(
+                conn, context, AuditEntry(tenant.id, "tenant.create", "tenant", str(tenant.id), None, snapshot(tenant))
+            )
+            await audit.record(
+                conn,
+                context,
+                AuditEntry(tenant.id, "namespace.create", "namespace", str(namespace.id), None, snapshot(namespace)),
+            )
+            if idempotency_key is not None:
+                stored = StoredResponse(201, msgspec.json.encode(tenant), {})
+                await record(conn, principal=user.actor, key=idempotency_key, response=stored)
+        return Response(
+            tenant, status_code=201, headers={"ETag": etag(tenant.version), "Location": f"/v1/tenants/{tenant.id}"}
+        )
+
+    @get(
+        operation_id="listMyTenants",
+        summary="The tenants the caller belongs to",
+        guards=[require_user],
+        responses=problem_responses(400, 401, 403),
+    )
+    async def list_mine(
+        self, request: Request[Any, Any, Any], state: State, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    ) -> TenantPage:
+        user: Principal = request.state.user
+        after = decode_cursor(cursor)
+        async with state.db.platform() as conn:
+            rows = await repository.list_for_user(conn, user.id, after=after, limit=limit)
+        items, next_cursor = page_of(rows, limit)
+        return TenantPage(items=items, next_cursor=next_cursor)
+
+    @get(
+        "/{tenant:str}",
+        operation_id="getMyTenant",
+        summary="Get a tenant the caller belongs to",
+        guards=[require("tenant:read")],
+        responses=problem_responses(400, 401, 403, 404, 429),
+        response_headers=ETAG_HEADER,
+    )
+    async def get_one(self, request: Request[Any, Any, Any], state: State, tenant: TenantPath) -> Response[Tenant]:
+        access = access_of(request)
+        async with state.db.tenant(access.tenant_id) as conn:
+            found = await _get_or_404(conn, str(access.tenant_id))
+        return tenant_response(found)
+
+    @patch(
+        "/{tenant:str}",
+        operation_id="updateMyTenant",
+        summary="Rename a tenant (JSON merge patch; needs If-Match)",
+        guards=[require("tenant:update")],
+        responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
+        response_headers=ETAG_HEADER,
+    )
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        tenant: TenantPath,
+        data: JSONBody[TenantUpdate],
+        if_match: IfMatch = None,
+    ) -> Response[Tenant]:
+        expected = required_version(if_match)
+        access = access_of(request)
+        if isinstance(data.display_name, str):
+            data.display_name = data.display_name.strip()
+        async with state.db.tenant(access.tenant_id) as conn:
+            current = await _get_or_404(conn, str(access.tenant_id), for_update=True)
+            check_version(expected, current.version)
+            changed = logic.apply_patch(current, data, datetime.now(UTC))
+            saved = await _save_change(conn, request, "tenant.update", current, changed)
+        return tenant_response(saved)
+
+    @delete(
+        "/{tenant:str}",
+        operation_id="deleteMyTenant",
+        summary="Soft-delete a tenant (owners only; If-Match optional)",
+        status_code=200,
+        guards=[require("tenant:delete")],
+        responses=problem_responses(400, 401, 403, 404, 412, 429),
+        response_headers=ETAG_HEADER,
+    )
+    async def delete_one(
+        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, if_match: IfMatch = None
+    ) -> Response[Tenant]:
+        expected = required_version(if_match) if if_match is not None else None
+        access = access_of(request)
+        async with state.db.tenant(access.tenant_id) as conn:
+            current = await _get_or_404(conn, str(access.tenant_id), for_update=True)
+            check_version(expected, current.version)
+            saved = await _save_change(
+                conn, request, "tenant.delete", current, logic.soft_delete(current, datetime.now(UTC))
+            )
+        await invalidate(request, access.tenant_id)
+        return tenant_response(saved)
+
+
+# --- namespaces --------------------------------------------------------------------------------
+
+
+def namespace_response(namespace: Namespace, status_code: int = 200) -> Response[Namespace]:
+    return Response(namespace, status_code=status_code, headers={"ETag": etag(namespace.version)})
+
+
+async def _namespace_or_404(conn: Connection, access: TenantAccess, *, for_update: bool = False) -> Namespace:
+    assert access.namespace_id is not None  # the guard resolved the path's namespace
+    found = await repository.get_namespace(conn, access.namespace_id, for_update=for_update)
+    if found is None or found.status == "deleted":
+        raise NotFound("no such namespace")
+    return found
+
+
+class NamespaceController(Controller):
+    path = "/v1/tenants/{tenant:str}/namespaces"
+    tags = ["namespaces"]
+    security = BearerSecurity
+
+    @post(
+        operation_id="createNamespace",
+        summary="Create a namespace",
+        status_code=201,
+        guards=[require("namespace:create")],
+        responses=problem_responses(400, 401, 403, 404, 409, 429),
+        response_headers=ETAG_HEADER,
+    )
+    async def create(
+        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, data: JSONBody[NamespaceCreate]
+    ) -> Response[Namespace]:
+        access = access_of(request)
+        async with state.db.tenant(access.tenant_id) as conn:
+            namespace = await repository.insert_namespace(
+                conn,
+                tenant_id=access.tenant_id,
+                namespace_id=new_id(),
+                name=data.name,
+                display_name=data.display_name,
+                labels=data.labels,
+            )
+            await audit.record(
+                conn,
+                audit_context(request),
+                AuditEntry(
+                    access.tenant_id, "namespace.create", "namespace", str(namespace.id), None, snapshot(namespace)
+                ),
+            )
+        return namespace_response(namespace, 201)
+
+    @get(
+        operation_id="listNamespaces",
+        summary="List the namespaces the caller may see",
+        guards=[require("tenant:read")],
+        responses=problem_responses(400, 401, 403, 404, 429),
+    )
+    async def list_all(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        tenant: TenantPath,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> NamespacePage:
+        access = access_of(request)
+        after = decode_cursor(cursor)
+        async with state.db.tenant(access.tenant_id) as conn:
+            rows = await repository.list_namespaces(
+                conn, after=after, limit=limit, only=access.grants.namespaces_with("namespace:read")
+            )
+        items, next_cursor = page_of(rows, limit)
+        return NamespacePage(items=items, next_cursor=next_cursor)
+
+    @get(
+        "/{namespace:str}",
+        operation_id="getNamespace",
+        summary="Get a namespace",
+        guards=[require("namespace:read")],
+        responses=problem_responses(400, 401, 403, 404, 429),
+        response_headers=ETAG_HEADER,
+    )
+    async def get_one(
+        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, namespace: NamespaceRef
+    ) -> Response[Namespace]:
+        access = access_of(request)
+        async with state.db.tenant(access.tenant_id) as conn:
+            found = await _namespace_or_404(conn, access)
+        return namespace_response(found)
+
+    @patch(
+        "/{namespace:str}",
+        operation_id="updateNamespace",
+        summary="Change a namespace's display name or labels (JSON merge patch; needs If-Match)",
+        guards=[require("namespace:update")],
+        responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
+        response_headers=ETAG_HEADER,
+    )
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        tenant: TenantPath,
+        namespace: NamespaceRef,
+        data: JSONBody[NamespacePatch],
+        if_match: IfMatch = None,
+    ) -> Response[Namespace]:
+        expected = required_version(if_match)
+        access = access_of(request)
+        async with state.db.tenant(access.tenant_id) as conn:
+            current = await _namespace_or_404(conn, access, for_update=True)
+            check_version(expected, current.version)
+            changed = logic.apply_patch(current, data, datetime.now(UTC))
+            saved = await _save_namespace(conn, request, "namespace.update", current, changed)
+        return namespace_response(saved)
+
+    @delete(
+        "/{namespace:str}",
+        operation_id="deleteNamespace",
+        summary="Soft-delete a namespace; bindings in it stop granting anything (If-Match optional)",
+        status_code=200,
+        guards=[require("namespace:delete")],
+        responses=problem_responses(400, 401, 403, 404, 412, 429),
+        response_headers=ETAG_HEADER,
+    )
+    async def delete_one(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        tenant: TenantPath,
+        namespace: NamespaceRef,
+        if_match: IfMatch = None,
+    ) -> Response[Namespace]:
+        expected = required_version(if_match) if if_match is not None else None
+        access = access_of(request)
+        async with state.db.tenant(access.tenant_id) as conn:
+            current = await _namespace_or_404(conn, access, for_update=True)
+            check_version(expected, current.version)
+            deleted = logic.soft_delete(current, datetime.now(UTC))
+            saved = await _save_namespace(conn, request, "namespace.delete", current, deleted)
+        await invalidate(request, access.tenant_id)
+        return namespace_response(saved)
+
+
+async def _save_namespace(
+    conn: Connection, request: Request[Any, Any, Any], action: str, current: Namespace, changed: Namespace
+) -> Namespace:
+    if changed is current:
+        return current
+    saved = await repository.update_namespace(conn, changed, current.version)
+    access = access_of(request)
+    await audit.record(
+        conn,
+        audit_context(request),
+        AuditEntry(access.tenant_id, action, "namespace", str(saved.id), snapshot(current), snapshot(saved)),
+    )
+    return saved
