@@ -8,9 +8,9 @@ prefix so runs never see each other's data.
 from __future__ import annotations
 
 import os
-import uuid
 import secrets
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
