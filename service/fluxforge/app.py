@@ -30,8 +30,10 @@ from fluxforge.ops.controller import OpsController
 from fluxforge.ops.readiness import Readiness
 from fluxforge.rbac.access import AccessControl
 from fluxforge.rbac.cache import AuthzCache
+from fluxforge.rbac.controller import ApiKeyController, RoleBindingController, RoleController
 from fluxforge.telemetry import configure_tracing, request_id_var
 from fluxforge.tenancy.controller import NamespaceController, TenantAdminController, TenantController
+from fluxforge.tenancy.members import InvitationAcceptController, InvitationController, MemberController
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -134,7 +136,18 @@ def create_app(settings: Settings) -> Litestar:
     middleware.append(prometheus.middleware)
 
     app = Litestar(
-        route_handlers=[OpsController, TenantAdminController, TenantController, NamespaceController],
+        route_handlers=[
+            OpsController,
+            TenantAdminController,
+            TenantController,
+            NamespaceController,
+            MemberController,
+            InvitationController,
+            InvitationAcceptController,
+            RoleController,
+            RoleBindingController,
+            ApiKeyController,
+        ],
         lifespan=[lifespan],
         middleware=middleware,
         plugins=plugins,

@@ -11,7 +11,8 @@ import os
 import re
 import time
 import uuid
-from typing import Annotated, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from litestar.params import QueryParameter
 
@@ -52,18 +53,18 @@ def decode_cursor(cursor: str | None) -> uuid.UUID | None:
         raise BadRequest("cursor is malformed; pass back the next_cursor of the previous page") from None
 
 
-class HasId(Protocol):
-    @property
-    def id(self) -> uuid.UUID: ...
+R = TypeVar("R")
 
 
-R = TypeVar("R", bound=HasId)
+def _id_of(row: Any) -> uuid.UUID:
+    value: uuid.UUID = row.id
+    return value
 
 
-def page_of(rows: list[R], limit: int) -> tuple[list[R], str | None]:
-    """A page's items and next cursor from up to limit+1 rows in id order (the extra row says "more")."""
+def page_of(rows: list[R], limit: int, key: Callable[[R], uuid.UUID] = _id_of) -> tuple[list[R], str | None]:
+    """A page's items and next cursor from up to limit+1 rows in key order (the extra row says "more")."""
     items = rows[:limit]
-    return items, encode_cursor(items[-1].id) if len(rows) > limit and items else None
+    return items, encode_cursor(key(items[-1])) if len(rows) > limit and items else None
 
 
 def etag(version: int) -> str:
