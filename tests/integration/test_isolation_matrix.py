@@ -1,0 +1,92 @@
+"""Every tenant-scoped route, called with a valid token of another tenant, answers 404 and
+changes nothing. Routes are enumerated from the app, so a new route is covered the day it lands."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tests.conftest import make_tenant, make_user
+
+TENANT_OWNED = ("namespaces", "memberships", "roles", "role_bindings", "api_keys", "invitations", "tenants")
+PLACEHOLDER = re.compile(r"\{(\w+)(?::(\w+))?\}")
+
+
+def tenant_routes(client: AsyncTestClient) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    found = []
+    for route in client.app.routes:
+        if not route.path.startswith("/v1/tenants/{tenant"):
+            continue
+        for method in sorted(getattr(route, "methods", set()) - {"HEAD", "OPTIONS"}):
+            found.append((method, route.path))
+    return found
+
+
+def fill(path: str, slug: str) -> str:
+    def value(match: re.Match[str]) -> str:
+        name, kind = match.group(1), match.group(2)
+        if name == "tenant":
+            return slug
+        if name == "namespace":
+            return "default"
+        if kind == "uuid":
+            return str(uuid.uuid4())
+        return "probe"
+
+    return PLACEHOLDER.sub(value, path)
+
+
+async def fingerprint(conn: asyncpg.Connection, tenant_slug: str) -> str:
+    """A digest of every tenant-owned row of the victim tenant (and its audit trail)."""
+    tenant_id = await conn.fetchval("SELECT id FROM tenants WHERE slug = $1", tenant_slug)
+    digest = hashlib.sha256()
+    for table in TENANT_OWNED:
+        column = "id" if table == "tenants" else "tenant_id"
+        rows = await conn.fetch(f"SELECT * FROM {table} WHERE {column} = $1 ORDER BY 1, 2", tenant_id)
+        digest.update(repr([tuple(r.values()) for r in rows]).encode())
+    audit_count = await conn.fetchval("SELECT count(*) FROM audit_events WHERE tenant_id = $1", tenant_id)
+    digest.update(str(audit_count).encode())
+    return digest.hexdigest()
+
+
+async def test_another_tenants_token_gets_404_everywhere_and_changes_nothing(
+    client: AsyncTestClient, owner_conn: asyncpg.Connection  # type: ignore[type-arg]
+) -> None:
+    victim = await make_user(client, owner_conn)
+    attacker = await make_user(client, owner_conn)
+    victim_slug = await make_tenant(client, victim)
+    attacker_slug = await make_tenant(client, attacker)
+    key = await client.post(
+        f"/v1/tenants/{attacker_slug}/api-keys", json={"name": "attacker", "role": "owner"}, headers=attacker.headers
+    )
+    attacker_key = {"Authorization": f"Bearer {key.json()['secret']}"}
+    routes = tenant_routes(client)
+    assert len(routes) >= 20, routes
+    before = await fingerprint(owner_conn, victim_slug)
+    for method, template in routes:
+        path = fill(template, victim_slug)
+        for headers in (attacker.headers, attacker_key):
+            response = await client.request(method, path, headers={**headers, "If-Match": '"1"'}, json={})
+            assert response.status_code == 404, (method, template, response.status_code, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+    assert await fingerprint(owner_conn, victim_slug) == before
+
+
+@pytest.mark.parametrize("ref_kind", ["slug", "id"])
+async def test_unknown_and_foreign_tenants_look_the_same(
+    client: AsyncTestClient, owner_conn: asyncpg.Connection, ref_kind: str  # type: ignore[type-arg]
+) -> None:
+    victim = await make_user(client, owner_conn)
+    attacker = await make_user(client, owner_conn)
+    slug = await make_tenant(client, victim)
+    ref = slug if ref_kind == "slug" else str(await owner_conn.fetchval("SELECT id FROM tenants WHERE slug = $1", slug))
+    missing = "no-such-tenant" if ref_kind == "slug" else str(uuid.uuid4())
+    foreign = await client.get(f"/v1/tenants/{ref}/namespaces", headers=attacker.headers)
+    unknown = await client.get(f"/v1/tenants/{missing}/namespaces", headers=attacker.headers)
+    assert foreign.status_code == unknown.status_code == 404
+    assert foreign.json()["title"] == unknown.json()["title"]
