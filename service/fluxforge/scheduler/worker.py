@@ -1,7 +1,8 @@
 """The scheduler worker process.
 
 Until runs exist it keeps the platform tidy: it announces itself in Redis with a heartbeat,
-keeps time partitions created ahead and purges expired idempotency keys. The loop, its
+keeps time partitions created ahead, purges expired idempotency keys and rotates the keys
+that sign access tokens when they are due. The loop, its
 signal handling and its connections are what the run scheduler builds on.
 """
 
@@ -20,6 +21,7 @@ from redis.asyncio import Redis
 
 from fluxforge.config import Settings
 from fluxforge.db import Database, create_pool
+from fluxforge.identity.tokens import rotate_if_due
 from fluxforge.idempotency import purge_expired
 
 log = logging.getLogger("fluxforge.worker")
@@ -50,7 +52,8 @@ class Worker:
             for table in PARTITIONED_TABLES:
                 await conn.fetchval("SELECT ensure_monthly_partitions($1::regclass, $2)", table, PARTITION_MONTHS_AHEAD)
             purged = await purge_expired(conn, timedelta(hours=self.settings.idempotency_ttl_hours))
-        log.info("maintenance done", extra={"idempotency_keys_purged": purged})
+            rotated = await rotate_if_due(conn, timedelta(days=self.settings.signing_key_rotation_days))
+        log.info("maintenance done", extra={"idempotency_keys_purged": purged, "signing_key_rotated": rotated})
 
     async def tick(self) -> None:
         await self.heartbeat()
