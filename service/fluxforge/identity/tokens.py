@@ -26,6 +26,7 @@ from fluxforge.errors import Unauthorized
 ALGORITHM = "Ed25519"  # RFC 9864's fully specified name for EdDSA over Ed25519
 AUDIENCE = "fluxforge"
 RELOAD_AT_MOST_EVERY_SECONDS = 1.0
+VERIFIED_CACHE_SIZE = 10_000
 
 
 class AccessClaims(msgspec.Struct, frozen=True):
@@ -96,6 +97,7 @@ class TokenService:
         self._key_set = KeySet([])
         self._signing: OKPKey | None = None
         self._loaded_at = 0.0
+        self._verified: dict[str, AccessClaims] = {}
         self._claims = jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": AUDIENCE},
@@ -145,6 +147,21 @@ class TokenService:
         return jwt.encode(header, claims, self._signing, algorithms=[ALGORITHM]), self.ttl_seconds
 
     async def verify(self, token: str) -> AccessClaims:
+        """The token's claims; a token already verified is not verified again until it expires.
+
+        Signature checks are the costliest step of an authenticated request, and a client sends
+        the same token many times over its short life.
+        """
+        known = self._verified.get(token)
+        if known is not None and known.expires_at > time.time():
+            return known
+        claims = await self._verify_signature_and_claims(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = claims
+        return claims
+
+    async def _verify_signature_and_claims(self, token: str) -> AccessClaims:
         kid = _kid_of(token)
         unknown_key = kid is not None and not any(k.kid == kid for k in self._keys)
         if unknown_key and time.monotonic() - self._loaded_at > RELOAD_AT_MOST_EVERY_SECONDS:
