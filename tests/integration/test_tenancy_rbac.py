@@ -325,3 +325,31 @@ async def test_revocation_reaches_other_processes_within_a_second(
             assert time.monotonic() - revoked_at < 1.0, "revocation did not reach the other process within 1 s"
             await asyncio.sleep(0.02)
         assert (await other.get(url, headers=member.headers)).status_code == 404
+
+
+async def test_denied_changes_are_audited_and_suspension_bites_at_once(
+    client: AsyncTestClient, owner_conn: asyncpg.Connection, admin: dict[str, str]  # type: ignore[type-arg]
+) -> None:
+    owner = await make_user(client, owner_conn)
+    viewer = await make_user(client, owner_conn)
+    slug = await make_tenant(client, owner)
+    await invite_and_accept(client, owner, slug, viewer, "viewer")
+    denied = await client.post(f"/v1/tenants/{slug}/namespaces", json={"name": "nope"}, headers=viewer.headers)
+    assert denied.status_code == 403
+    row = await owner_conn.fetchrow(
+        "SELECT actor, target_id, result, request_id FROM audit_events WHERE action = 'access.denied' AND actor = $1",
+        f"user:{viewer.id}",
+    )
+    assert row["result"] == "denied"
+    assert row["target_id"] == f"POST /v1/tenants/{slug}/namespaces"
+    assert row["request_id"] == denied.headers["x-request-id"]
+
+    url = f"/v1/tenants/{slug}/namespaces"
+    assert (await client.get(url, headers=owner.headers)).status_code == 200
+    suspended = await client.patch(
+        f"/v1/admin/tenants/{slug}", json={"status": "suspended"}, headers={**admin, "If-Match": '"1"'}
+    )
+    assert suspended.status_code == 200
+    blocked = await client.get(url, headers=owner.headers)
+    assert blocked.status_code == 403
+    assert "suspended" in blocked.json()["detail"]

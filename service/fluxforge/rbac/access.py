@@ -21,6 +21,8 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
+from fluxforge.audit import repository as audit
+from fluxforge.audit.models import AuditContext, AuditEntry
 from fluxforge.db import Database
 from fluxforge.errors import Forbidden, NotFound, Unauthorized
 from fluxforge.identity.tokens import TokenService
@@ -28,8 +30,10 @@ from fluxforge.rbac import repository
 from fluxforge.rbac.cache import AuthzCache
 from fluxforge.rbac.models import ApiKeyRecord, Principal, TenantAccess, TenantInfo
 from fluxforge.rbac.permissions import NO_GRANTS, Grants, compute_grants
+from fluxforge.telemetry import request_id_var
 
 API_KEY_PREFIX = "ffk_"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOUCH_EVERY_SECONDS = 60.0
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
@@ -160,8 +164,35 @@ class AccessControl:
             if namespace_id is None or not grants.sees_namespace(namespace_id):
                 raise NotFound(f"no namespace {namespace_name!r} in tenant {tenant.slug}")
         if not grants.allows(permission, namespace_id):
+            if connection.scope["method"] not in SAFE_METHODS:
+                await self._record_denial(connection, tenant.id, principal, permission)
             raise Forbidden(f"this needs the {permission!r} permission, which your roles do not grant here")
         return TenantAccess(principal=principal, tenant=tenant, grants=grants, namespace_id=namespace_id)
+
+    async def _record_denial(
+        self,
+        connection: ASGIConnection[Any, Any, Any, Any],
+        tenant_id: uuid.UUID,
+        principal: Principal,
+        permission: str,
+    ) -> None:
+        """A member's refused attempt to change something is itself worth an audit event."""
+        context = AuditContext(
+            actor=principal.actor,
+            request_id=request_id_var.get(),
+            client_ip=connection.client.host if connection.client else None,
+        )
+        entry = AuditEntry(
+            tenant_id,
+            "access.denied",
+            "route",
+            f"{connection.scope['method']} {connection.url.path}",
+            None,
+            {"permission": permission},
+            result="denied",
+        )
+        async with self.db.tenant(tenant_id) as conn:
+            await audit.record(conn, context, entry)
 
 
 def require(permission: str) -> Guard:

@@ -192,6 +192,7 @@ class TenantAdminController(Controller):
             check_version(expected, current.version)
             changed = logic.apply_patch(current, data, datetime.now(UTC))
             saved = await _save_change(conn, request, "tenant.update", current, changed)
+        await invalidate(request, saved.id)  # suspension bites at once in every process
         return tenant_response(saved)
 
     @delete(
@@ -211,6 +212,7 @@ class TenantAdminController(Controller):
             check_version(expected, current.version)
             deleted = logic.soft_delete(current, datetime.now(UTC))
             saved = await _save_change(conn, request, "tenant.delete", current, deleted)
+        await invalidate(request, saved.id)
         return tenant_response(saved)
 
 
