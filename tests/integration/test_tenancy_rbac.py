@@ -189,10 +189,15 @@ async def test_api_keys_show_secret_once_work_and_revoke_at_once(
     assert key["secret"].encode() not in bytes(stored["secret_hash"])
     machine = {"Authorization": f"Bearer {key['secret']}"}
     assert (await client.get(f"/v1/tenants/{slug}/namespaces", headers=machine)).status_code == 200
+    deadline = time.monotonic() + 5
+    while await owner_conn.fetchval("SELECT last_used_at FROM api_keys WHERE prefix = $1", key["prefix"]) is None:
+        assert time.monotonic() < deadline, "last use of the key was not recorded"
+        await asyncio.sleep(0.05)
     listed = (await client.get(f"/v1/tenants/{slug}/api-keys", headers=user.headers)).json()["items"]
     assert listed[0]["prefix"] == key["prefix"]
     assert "secret" not in listed[0]
     assert listed[0]["role"] == "viewer"
+    assert listed[0]["last_used_at"] is not None
     # A key cannot create tenants (people do) and cannot act outside its tenant.
     assert (
         await client.post("/v1/tenants", json={"slug": "by-key", "display_name": "x"}, headers=machine)
