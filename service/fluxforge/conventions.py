@@ -9,6 +9,7 @@ import base64
 import binascii
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -26,13 +27,31 @@ Cursor = Annotated[
 ]
 
 
+_id_lock = threading.Lock()
+_last_ms = 0
+_sequence = 0
+
+
 def new_id() -> uuid.UUID:
-    """A UUIDv7: time-ordered, so ids sort by creation and index inserts stay local."""
-    unix_ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
+    """A UUIDv7: time-ordered, so ids sort by creation and index inserts stay local.
+
+    Within one process ids are strictly increasing, also within a millisecond: the 12 bits
+    after the timestamp are a counter (RFC 9562, method 1), so "newest first" is well defined.
+    """
+    global _last_ms, _sequence  # noqa: PLW0603 - the generator's state is process-wide by nature
+    with _id_lock:
+        unix_ms = time.time_ns() // 1_000_000
+        if unix_ms > _last_ms:
+            _last_ms, _sequence = unix_ms, 0
+        else:
+            _sequence += 1
+            if _sequence > 0xFFF:  # 4,096 ids in one millisecond: borrow the next one
+                _last_ms, _sequence = _last_ms + 1, 0
+        unix_ms, sequence = _last_ms, _sequence
+    rand = int.from_bytes(os.urandom(8), "big")
     value = (unix_ms & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76
-    value |= ((rand >> 62) & 0xFFF) << 64
+    value |= sequence << 64
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
     return uuid.UUID(int=value)

@@ -23,9 +23,11 @@ from litestar.handlers import BaseRouteHandler
 
 from fluxforge.audit import repository as audit
 from fluxforge.audit.models import AuditContext, AuditEntry
+from fluxforge.config import Settings
 from fluxforge.db import Database
 from fluxforge.errors import Forbidden, NotFound, Unauthorized
 from fluxforge.identity.tokens import TokenService
+from fluxforge.ratelimit import RateLimited, RateLimiter
 from fluxforge.rbac import repository
 from fluxforge.rbac.cache import AuthzCache
 from fluxforge.rbac.models import ApiKeyRecord, Principal, TenantAccess, TenantInfo
@@ -54,10 +56,14 @@ def split_api_key(key: str) -> str | None:
 class AccessControl:
     """Everything the guard needs, held once per process on app.state.access_control."""
 
-    def __init__(self, db: Database, tokens: TokenService, cache: AuthzCache) -> None:
+    def __init__(
+        self, db: Database, tokens: TokenService, cache: AuthzCache, limiter: RateLimiter, settings: Settings
+    ) -> None:
         self.db = db
         self.tokens = tokens
         self.cache = cache
+        self.limiter = limiter
+        self.settings = settings
         self._touched: dict[uuid.UUID, float] = {}
         self._background: set[asyncio.Task[None]] = set()
 
@@ -164,10 +170,31 @@ class AccessControl:
             if namespace_id is None or not grants.sees_namespace(namespace_id):
                 raise NotFound(f"no namespace {namespace_name!r} in tenant {tenant.slug}")
         if not grants.allows(permission, namespace_id):
-            if connection.scope["method"] not in SAFE_METHODS:
+            if _method(connection) not in SAFE_METHODS:
                 await self._record_denial(connection, tenant.id, principal, permission)
             raise Forbidden(f"this needs the {permission!r} permission, which your roles do not grant here")
+        await self.enforce_rate_limits(tenant.id, principal)
         return TenantAccess(principal=principal, tenant=tenant, grants=grants, namespace_id=namespace_id)
+
+    async def enforce_rate_limits(self, tenant_id: uuid.UUID, principal: Principal) -> None:
+        """Per tenant, and per API key; counted only for authorized calls, so outsiders cannot
+        spend a tenant's budget."""
+        settings = self.settings
+        hits = [
+            self.limiter.hit(
+                f"tenant:{tenant_id}", settings.rate_limit_tenant_per_second, settings.rate_limit_tenant_burst
+            )
+        ]
+        if principal.kind == "api_key":
+            hits.append(
+                self.limiter.hit(
+                    f"apikey:{principal.id}", settings.rate_limit_api_key_per_second, settings.rate_limit_api_key_burst
+                )
+            )
+        decisions = await asyncio.gather(*hits)
+        refused = [d for d in decisions if not d.allowed]
+        if refused:
+            raise RateLimited(max(d.retry_after_seconds for d in refused))
 
     async def _record_denial(
         self,
@@ -186,13 +213,18 @@ class AccessControl:
             tenant_id,
             "access.denied",
             "route",
-            f"{connection.scope['method']} {connection.url.path}",
+            f"{_method(connection)} {connection.url.path}",
             None,
             {"permission": permission},
             result="denied",
         )
         async with self.db.tenant(tenant_id) as conn:
             await audit.record(conn, context, entry)
+
+
+def _method(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    method: str = connection.scope.get("method", "GET")  # type: ignore[assignment]
+    return method
 
 
 def require(permission: str) -> Guard:
