@@ -181,3 +181,6 @@ async def make_tenant(client: AsyncTestClient, owner: SignedInUser) -> str:  # t
 async def tenant_owner(client: AsyncTestClient, user: SignedInUser) -> tuple[str, dict[str, str]]:  # type: ignore[type-arg]
     """A fresh tenant's slug and its owner's Authorization headers."""
     return await make_tenant(client, user), user.headers
+
+
+from tests.peers.oidc import oidc_peer  # noqa: E402, F401 - the real OIDC provider fixture

@@ -18,16 +18,20 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Server
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from fluxforge import __version__
+from fluxforge.audit.controller import AuditEventController
 from fluxforge.config import Settings
 from fluxforge.db import Database, create_pool
 from fluxforge.errors import EXCEPTION_HANDLERS
 from fluxforge.identity.admin_token import resolve_admin_token
+from fluxforge.identity.controller import AuthController
+from fluxforge.identity.oidc import OidcProviders
 from fluxforge.identity.tokens import TokenService
 from fluxforge.ops.controller import OpsController
 from fluxforge.ops.readiness import Readiness
+from fluxforge.ratelimit import RateLimiter
 from fluxforge.rbac.access import AccessControl
 from fluxforge.rbac.cache import AuthzCache
 from fluxforge.rbac.controller import ApiKeyController, RoleBindingController, RoleController
@@ -95,7 +99,13 @@ def create_app(settings: Settings) -> Litestar:
             settings.resolved_app_database_url(), min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
         assert settings.redis_url is not None
-        redis: Redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        # Blocking pool: under load a command waits briefly for a free connection instead of
+        # failing at once (redis-py's default pool raises when all its connections are busy).
+        redis = Redis(
+            connection_pool=BlockingConnectionPool.from_url(
+                settings.redis_url, max_connections=64, timeout=2, socket_timeout=2, socket_connect_timeout=2
+            )
+        )
         db = Database(pool)
         readiness = Readiness(db, redis, settings.migrations_dir, settings.readiness_interval)
         tokens = TokenService(
@@ -105,8 +115,12 @@ def create_app(settings: Settings) -> Litestar:
         # Subscriptions idle for long: their own client, without the command socket timeout.
         subscriber: Redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, health_check_interval=15)
         authz_cache = AuthzCache(subscriber, settings.redis_key_prefix)
-        access_control = AccessControl(db, tokens, authz_cache)
-        app.state.update(db=db, redis=redis, readiness=readiness, tokens=tokens, access_control=access_control)
+        limiter = RateLimiter(redis, settings.redis_key_prefix)
+        access_control = AccessControl(db, tokens, authz_cache, limiter, settings)
+        oidc = OidcProviders(settings.providers())
+        app.state.update(
+            db=db, redis=redis, readiness=readiness, tokens=tokens, access_control=access_control, oidc=oidc
+        )
         await readiness.check_once()
         background = [
             asyncio.create_task(readiness.run(), name="readiness"),
@@ -123,6 +137,7 @@ def create_app(settings: Settings) -> Litestar:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await subscriber.aclose()
+            await oidc.aclose()
             await redis.aclose()
             await db.close()
 
@@ -147,6 +162,8 @@ def create_app(settings: Settings) -> Litestar:
             RoleController,
             RoleBindingController,
             ApiKeyController,
+            AuthController,
+            AuditEventController,
         ],
         lifespan=[lifespan],
         middleware=middleware,

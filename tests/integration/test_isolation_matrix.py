@@ -55,7 +55,8 @@ async def fingerprint(conn: asyncpg.Connection, tenant_slug: str) -> str:
 
 
 async def test_another_tenants_token_gets_404_everywhere_and_changes_nothing(
-    client: AsyncTestClient, owner_conn: asyncpg.Connection  # type: ignore[type-arg]
+    client: AsyncTestClient,
+    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
 ) -> None:
     victim = await make_user(client, owner_conn)
     attacker = await make_user(client, owner_conn)
@@ -79,7 +80,9 @@ async def test_another_tenants_token_gets_404_everywhere_and_changes_nothing(
 
 @pytest.mark.parametrize("ref_kind", ["slug", "id"])
 async def test_unknown_and_foreign_tenants_look_the_same(
-    client: AsyncTestClient, owner_conn: asyncpg.Connection, ref_kind: str  # type: ignore[type-arg]
+    client: AsyncTestClient,
+    owner_conn: asyncpg.Connection,
+    ref_kind: str,  # type: ignore[type-arg]
 ) -> None:
     victim = await make_user(client, owner_conn)
     attacker = await make_user(client, owner_conn)

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar.testing import AsyncTestClient
 
 from fluxforge.app import create_app
@@ -333,7 +334,9 @@ async def test_revocation_reaches_other_processes_within_a_second(
 
 
 async def test_denied_changes_are_audited_and_suspension_bites_at_once(
-    client: AsyncTestClient, owner_conn: asyncpg.Connection, admin: dict[str, str]  # type: ignore[type-arg]
+    client: AsyncTestClient,
+    owner_conn: asyncpg.Connection,
+    admin: dict[str, str],  # type: ignore[type-arg]
 ) -> None:
     owner = await make_user(client, owner_conn)
     viewer = await make_user(client, owner_conn)
@@ -358,3 +361,29 @@ async def test_denied_changes_are_audited_and_suspension_bites_at_once(
     blocked = await client.get(url, headers=owner.headers)
     assert blocked.status_code == 403
     assert "suspended" in blocked.json()["detail"]
+
+
+async def test_rate_limits_answer_429_with_retry_after(
+    settings: Settings,
+    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+) -> None:
+    tight = msgspec.structs.replace(
+        settings,
+        rate_limit_tenant_per_second=1,
+        rate_limit_tenant_burst=3,
+        rate_limit_api_key_per_second=1,
+        rate_limit_api_key_burst=2,
+    )
+    async with AsyncTestClient(create_app(tight), timeout=10) as limited:
+        owner = await make_user(limited, owner_conn)
+        slug = await make_tenant(limited, owner)
+        url = f"/v1/tenants/{slug}/namespaces"
+        statuses = [(await limited.get(url, headers=owner.headers)).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        refused = await limited.get(url, headers=owner.headers)
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"].endswith("/rate-limited")
+        assert 1 <= int(refused.headers["retry-after"]) <= 2
+        # Outsiders do not spend the tenant's budget: they are turned away before counting.
+        stranger = await make_user(limited, owner_conn)
+        assert (await limited.get(url, headers=stranger.headers)).status_code == 404

@@ -21,8 +21,8 @@ from redis.asyncio import Redis
 
 from fluxforge.config import Settings
 from fluxforge.db import Database, create_pool
-from fluxforge.identity.tokens import rotate_if_due
 from fluxforge.idempotency import purge_expired
+from fluxforge.identity.tokens import rotate_if_due
 
 log = logging.getLogger("fluxforge.worker")
 HEARTBEAT_TTL_SECONDS = 15

@@ -1,0 +1,1 @@
+"""Real third-party servers that tests talk to on loopback (never mocks)."""
