@@ -26,10 +26,11 @@ from redis.asyncio import Redis
 
 from fluxforge.app import create_app
 from fluxforge.config import Settings
+from fluxforge.credentials import secret_hash
 from fluxforge.db import Database
 from fluxforge.errors import BadRequest
 from fluxforge.identity import repository
-from fluxforge.identity.sessions import login_state_key, safe_return_to, secret_hash
+from fluxforge.identity.sessions import login_state_key, safe_return_to
 from fluxforge.identity.tokens import TokenService
 from tests.peers.oidc import PROVIDER, TEST_PUBLIC_URL, OidcPeer, browse_provider, providers_setting
 

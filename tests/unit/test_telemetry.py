@@ -4,7 +4,7 @@ import io
 import json
 import logging
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from fluxforge.config import load_settings
@@ -13,15 +13,19 @@ from fluxforge.telemetry import JsonFormatter, redact, redact_text, request_id_v
 SECRET = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789_-", min_size=12, max_size=40)
 
 
+TEMPLATES = (
+    "Authorization: Bearer {}",
+    "postgresql://owner:{}@db:5432/ff",
+    "GET /callback?code=1&token={}",
+    "admin token ffadm_{}",
+)
+
+
 @given(SECRET)
 def test_secret_shapes_are_masked_in_text(secret: str) -> None:
-    for text in (
-        f"Authorization: Bearer {secret}",
-        f"postgresql://owner:{secret}@db:5432/ff",
-        f"GET /callback?code=1&token={secret}",
-        f"admin token ffadm_{secret}",
-    ):
-        assert secret not in redact_text(text)
+    assume(not any(secret in template for template in TEMPLATES))  # the secret must not be template text
+    for template in TEMPLATES:
+        assert secret not in redact_text(template.format(secret))
 
 
 def test_secret_keys_are_masked_at_any_depth() -> None:

@@ -5,10 +5,38 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fluxforge.audit.models import AuditContext, AuditEntry, AuditEvent, AuditFilter, AuditPosition
+import msgspec
+from litestar import Request
+
+from fluxforge.audit.models import AuditContext, AuditEntry, AuditEvent, AuditFilter, AuditPosition, audit_context
 from fluxforge.conventions import new_id
 from fluxforge.db import Connection
 from fluxforge.telemetry import redact
+
+
+def snapshot(resource: msgspec.Struct | dict[str, Any] | None) -> dict[str, Any] | None:
+    """A resource as its audit event records it."""
+    if resource is None or isinstance(resource, dict):
+        return resource
+    built: dict[str, Any] = msgspec.to_builtins(resource)
+    return built
+
+
+async def record_change(
+    conn: Connection,
+    request: Request[Any, Any, Any],
+    tenant_id: uuid.UUID,
+    action: str,
+    target_id: str,
+    before: msgspec.Struct | dict[str, Any] | None,
+    after: msgspec.Struct | dict[str, Any] | None,
+) -> None:
+    """Audit a change made through `request`, in the change's own transaction.
+
+    The target type is the action's noun: `namespace.update` changes a `namespace`.
+    """
+    entry = AuditEntry(tenant_id, action, action.split(".", 1)[0], target_id, snapshot(before), snapshot(after))
+    await record(conn, audit_context(request), entry)
 
 
 async def record(conn: Connection, context: AuditContext, entry: AuditEntry) -> None:

@@ -30,12 +30,13 @@ from litestar.enums import MediaType
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import Redirect
 
+from fluxforge.credentials import new_secret
 from fluxforge.errors import BadRequest, NotFound, Unauthorized, problem_responses
 from fluxforge.identity import repository
 from fluxforge.identity.errors import InvalidLoginState, SignInRefused
 from fluxforge.identity.models import Jwks, LoginCodeGrant, LoginState, LogoutRequest, TokenRequest, TokenResponse, User
 from fluxforge.identity.oidc import OidcClient, OidcProviders, safe_error_code
-from fluxforge.identity.sessions import Sessions, SignInStore, invalid_grant, new_secret, safe_return_to
+from fluxforge.identity.sessions import Sessions, SignInStore, invalid_grant, safe_return_to
 from fluxforge.rbac.access import require_user
 
 ProviderName = Annotated[

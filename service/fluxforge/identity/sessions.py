@@ -19,9 +19,7 @@ a tenant and users are platform-level. Tokens, codes and secrets are never logge
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -30,6 +28,7 @@ import msgspec
 from redis.asyncio import Redis
 
 from fluxforge.conventions import new_id
+from fluxforge.credentials import new_secret, secret_hash
 from fluxforge.db import Connection, Database
 from fluxforge.errors import BadRequest, Forbidden
 from fluxforge.identity import repository
@@ -45,16 +44,6 @@ RETURN_TO_MAX_LENGTH = 512
 
 
 # Pure helpers (no I/O).
-
-
-def new_secret(nbytes: int = 32) -> str:
-    """An unguessable URL-safe string (32 bytes: 43 characters)."""
-    return secrets.token_urlsafe(nbytes)
-
-
-def secret_hash(secret: str) -> bytes:
-    """What is stored instead of a secret: enough to recognise it, useless to present."""
-    return hashlib.sha256(secret.encode()).digest()
 
 
 def login_state_key(prefix: str, state: str) -> str:

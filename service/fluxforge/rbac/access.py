@@ -10,7 +10,6 @@ is never revealed; a member lacking the permission gets 403.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import time
 import uuid
@@ -24,6 +23,7 @@ from litestar.handlers import BaseRouteHandler
 from fluxforge.audit import repository as audit
 from fluxforge.audit.models import AuditContext, AuditEntry
 from fluxforge.config import Settings
+from fluxforge.credentials import secret_hash
 from fluxforge.db import Database
 from fluxforge.errors import Forbidden, NotFound, Unauthorized
 from fluxforge.identity.tokens import TokenService
@@ -38,11 +38,6 @@ API_KEY_PREFIX = "ffk_"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOUCH_EVERY_SECONDS = 60.0
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
-
-
-def hash_api_key(key: str) -> bytes:
-    """API keys carry 256 bits of randomness, so one SHA-256 is as good as a slow hash here."""
-    return hashlib.sha256(key.encode()).digest()
 
 
 def split_api_key(key: str) -> str | None:
@@ -99,7 +94,7 @@ class AccessControl:
         if (
             record.revoked
             or (record.expires_at is not None and record.expires_at <= datetime.now(UTC))
-            or not hmac.compare_digest(record.secret_hash, hash_api_key(key))
+            or not hmac.compare_digest(record.secret_hash, secret_hash(key))
         ):
             raise invalid
         self._touch(record)

@@ -13,7 +13,6 @@ from litestar.datastructures import ResponseHeader, State
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
-from fluxforge.audit.models import AuditEntry, audit_context
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -25,10 +24,11 @@ from fluxforge.conventions import (
     page_of,
     required_version,
 )
+from fluxforge.credentials import new_secret, secret_hash
 from fluxforge.db import Connection
 from fluxforge.errors import Conflict, Forbidden, InvalidRequest, NotFound, problem_responses
 from fluxforge.rbac import repository
-from fluxforge.rbac.access import API_KEY_PREFIX, hash_api_key, require
+from fluxforge.rbac.access import API_KEY_PREFIX, require
 from fluxforge.rbac.models import (
     ApiKey,
     ApiKeyCreate,
@@ -44,7 +44,7 @@ from fluxforge.rbac.models import (
     TenantAccess,
 )
 from fluxforge.rbac.permissions import ALL_PERMISSIONS, BUILTIN_ROLES, effective_role_permissions
-from fluxforge.tenancy.controller import BearerSecurity, IfMatch, TenantPath, access_of, invalidate, snapshot
+from fluxforge.tenancy.controller import BearerSecurity, IfMatch, TenantPath, access_of, invalidate
 
 RoleRef = Annotated[str, PathParameter(description="The custom role's name.", max_length=40)]
 IdRef = Annotated[uuid.UUID, PathParameter(description="The id.")]
@@ -126,11 +126,7 @@ class RoleController(Controller):
             raise Forbidden("a custom role may only hold permissions you hold tenant-wide")
         async with state.db.tenant(access.tenant_id) as conn:
             role = await repository.insert_role(conn, access.tenant_id, data.name, data.description, data.permissions)
-            await audit.record(
-                conn,
-                audit_context(request),
-                AuditEntry(access.tenant_id, "role.create", "role", role.name, None, snapshot(role)),
-            )
+            await audit.record_change(conn, request, access.tenant_id, "role.create", role.name, None, role)
         return Response(role, status_code=201, headers={"ETag": etag(role.version or 1)})
 
     @patch(
@@ -164,11 +160,7 @@ class RoleController(Controller):
             description = data.description if isinstance(data.description, str) else current.description
             permissions = data.permissions if isinstance(data.permissions, list) else current.permissions
             saved = await repository.update_role(conn, role, description, permissions)
-            await audit.record(
-                conn,
-                audit_context(request),
-                AuditEntry(access.tenant_id, "role.update", "role", role, snapshot(current), snapshot(saved)),
-            )
+            await audit.record_change(conn, request, access.tenant_id, "role.update", role, current, saved)
         await invalidate(request, access.tenant_id)
         return Response(saved, headers={"ETag": etag(saved.version or 1)})
 
@@ -188,11 +180,7 @@ class RoleController(Controller):
             if current is None:
                 raise NotFound(f"no custom role {role!r}")
             await repository.delete_role(conn, role)
-            await audit.record(
-                conn,
-                audit_context(request),
-                AuditEntry(access.tenant_id, "role.delete", "role", role, snapshot(current), None),
-            )
+            await audit.record_change(conn, request, access.tenant_id, "role.delete", role, current, None)
         await invalidate(request, access.tenant_id)
 
 
@@ -251,12 +239,8 @@ class RoleBindingController(Controller):
             found = await repository.get_binding(conn, binding_id)
             assert found is not None
             binding = found[0]
-            await audit.record(
-                conn,
-                audit_context(request),
-                AuditEntry(
-                    access.tenant_id, "rolebinding.create", "rolebinding", str(binding.id), None, snapshot(binding)
-                ),
+            await audit.record_change(
+                conn, request, access.tenant_id, "rolebinding.create", str(binding.id), None, binding
             )
         await invalidate(request, access.tenant_id)
         return Response(binding, status_code=201)
@@ -283,12 +267,8 @@ class RoleBindingController(Controller):
                 if not remaining:
                     raise Conflict("this is the tenant's last owner; make someone else owner first")
             await repository.delete_binding(conn, binding_id)
-            await audit.record(
-                conn,
-                audit_context(request),
-                AuditEntry(
-                    access.tenant_id, "rolebinding.delete", "rolebinding", str(binding_id), snapshot(binding), None
-                ),
+            await audit.record_change(
+                conn, request, access.tenant_id, "rolebinding.delete", str(binding_id), binding, None
             )
         await invalidate(request, access.tenant_id)
 
@@ -323,7 +303,7 @@ class ApiKeyController(Controller):
             raise InvalidRequest("expires_at must be a future time with a timezone")
         namespace_id = await namespace_id_of(request, access, data.namespace)
         prefix = secrets.token_hex(6)
-        secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+        secret = f"{API_KEY_PREFIX}{prefix}_{new_secret()}"
         key_id = new_id()
         async with state.db.tenant(access.tenant_id) as conn:
             await grantable(conn, access, data.role, namespace_id)
@@ -333,7 +313,7 @@ class ApiKeyController(Controller):
                 key_id=key_id,
                 name=data.name.strip(),
                 prefix=prefix,
-                secret_hash=hash_api_key(secret),
+                secret_hash=secret_hash(secret),
                 created_by=access.principal.id if access.principal.kind == "user" else None,
                 expires_at=data.expires_at,
             )
@@ -349,11 +329,7 @@ class ApiKeyController(Controller):
             )
             key = await repository.get_api_key(conn, key_id)
             assert key is not None
-            await audit.record(
-                conn,
-                audit_context(request),
-                AuditEntry(access.tenant_id, "apikey.create", "apikey", str(key_id), None, snapshot(key)),
-            )
+            await audit.record_change(conn, request, access.tenant_id, "apikey.create", str(key_id), None, key)
         return Response(ApiKeyCreated(**msgspec.structs.asdict(key), secret=secret), status_code=201)
 
     @get(
@@ -395,12 +371,6 @@ class ApiKeyController(Controller):
             after = await repository.revoke_api_key(conn, key_id)
             assert after is not None
             if before.revoked_at is None:
-                await audit.record(
-                    conn,
-                    audit_context(request),
-                    AuditEntry(
-                        access.tenant_id, "apikey.revoke", "apikey", str(key_id), snapshot(before), snapshot(after)
-                    ),
-                )
+                await audit.record_change(conn, request, access.tenant_id, "apikey.revoke", str(key_id), before, after)
         await invalidate(request, access.tenant_id)
         return after

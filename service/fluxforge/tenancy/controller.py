@@ -13,7 +13,6 @@ from litestar.datastructures import ResponseHeader, State
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
-from fluxforge.audit.models import AuditEntry, audit_context
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -62,12 +61,6 @@ def tenant_response(tenant: Tenant, status_code: int = 200) -> Response[Tenant]:
     return Response(tenant, status_code=status_code, headers=headers)
 
 
-def snapshot(resource: msgspec.Struct) -> dict[str, Any]:
-    """The resource as its audit event records it."""
-    built: dict[str, Any] = msgspec.to_builtins(resource)
-    return built
-
-
 async def _get_or_404(conn: Connection, ref: str, *, for_update: bool = False) -> Tenant:
     tenant = await repository.get(conn, ref, for_update=for_update)
     if tenant is None:
@@ -82,11 +75,7 @@ async def _save_change(
     if changed is current:
         return current
     saved = await repository.update(conn, changed, current.version)
-    await audit.record(
-        conn,
-        audit_context(request),
-        AuditEntry(saved.id, action, "tenant", str(saved.id), snapshot(current), snapshot(saved)),
-    )
+    await audit.record_change(conn, request, saved.id, action, str(saved.id), current, saved)
     return saved
 
 
@@ -130,11 +119,7 @@ class TenantAdminController(Controller):
                     replay.headers["Idempotency-Replayed"] = "true"
                     return replay
             tenant = await repository.insert(conn, new_id(), data.slug, data.display_name.strip())
-            await audit.record(
-                conn,
-                audit_context(request),
-                AuditEntry(tenant.id, "tenant.create", "tenant", str(tenant.id), None, snapshot(tenant)),
-            )
+            await audit.record_change(conn, request, tenant.id, "tenant.create", str(tenant.id), None, tenant)
             response = tenant_response(tenant, 201)
             if idempotency_key is not None:
                 stored = StoredResponse(201, msgspec.json.encode(tenant), {})
@@ -285,15 +270,8 @@ class TenantController(Controller):
                 namespace_id=None,
                 created_by=user.id,
             )
-            context = audit_context(request)
-            await audit.record(
-                conn, context, AuditEntry(tenant.id, "tenant.create", "tenant", str(tenant.id), None, snapshot(tenant))
-            )
-            await audit.record(
-                conn,
-                context,
-                AuditEntry(tenant.id, "namespace.create", "namespace", str(namespace.id), None, snapshot(namespace)),
-            )
+            await audit.record_change(conn, request, tenant.id, "tenant.create", str(tenant.id), None, tenant)
+            await audit.record_change(conn, request, tenant.id, "namespace.create", str(namespace.id), None, namespace)
             if idempotency_key is not None:
                 stored = StoredResponse(201, msgspec.json.encode(tenant), {})
                 await record(conn, principal=user.actor, key=idempotency_key, response=stored)
@@ -423,12 +401,8 @@ class NamespaceController(Controller):
                 display_name=data.display_name,
                 labels=data.labels,
             )
-            await audit.record(
-                conn,
-                audit_context(request),
-                AuditEntry(
-                    access.tenant_id, "namespace.create", "namespace", str(namespace.id), None, snapshot(namespace)
-                ),
+            await audit.record_change(
+                conn, request, access.tenant_id, "namespace.create", str(namespace.id), None, namespace
             )
         return namespace_response(namespace, 201)
 
@@ -532,9 +506,5 @@ async def _save_namespace(
         return current
     saved = await repository.update_namespace(conn, changed, current.version)
     access = access_of(request)
-    await audit.record(
-        conn,
-        audit_context(request),
-        AuditEntry(access.tenant_id, action, "namespace", str(saved.id), snapshot(current), snapshot(saved)),
-    )
+    await audit.record_change(conn, request, access.tenant_id, action, str(saved.id), current, saved)
     return saved

@@ -6,8 +6,6 @@ and stored only as a hash. Accepting needs a signed-in user whose email matches 
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -18,15 +16,15 @@ from litestar.datastructures import State
 from litestar.params import JSONBody, PathParameter
 
 from fluxforge.audit import repository as audit
-from fluxforge.audit.models import AuditEntry, audit_context
 from fluxforge.conventions import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, new_id, page_of
+from fluxforge.credentials import new_secret, secret_hash
 from fluxforge.errors import Conflict, Forbidden, NotFound, problem_responses
 from fluxforge.rbac import repository as rbac_repository
 from fluxforge.rbac.access import require, require_user
 from fluxforge.rbac.controller import grantable, namespace_id_of
 from fluxforge.rbac.models import Principal
 from fluxforge.tenancy import repository
-from fluxforge.tenancy.controller import BearerSecurity, TenantPath, access_of, invalidate, snapshot
+from fluxforge.tenancy.controller import BearerSecurity, TenantPath, access_of, invalidate
 from fluxforge.tenancy.models import (
     Invitation,
     InvitationAccept,
@@ -39,10 +37,6 @@ from fluxforge.tenancy.models import (
 INVITATION_TOKEN_PREFIX = "ffinv_"  # noqa: S105 - a prefix, not a secret
 UserRef = Annotated[uuid.UUID, PathParameter(description="The member's user id.")]
 InvitationRef = Annotated[uuid.UUID, PathParameter(description="The invitation's id.")]
-
-
-def hash_token(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
 
 
 class MemberController(Controller):
@@ -91,10 +85,8 @@ class MemberController(Controller):
                 if "tenant:delete" not in access.grants.tenant:
                     raise Forbidden("only an owner may remove an owner")
             await repository.remove_member(conn, user_id)
-            await audit.record(
-                conn,
-                audit_context(request),
-                AuditEntry(access.tenant_id, "member.remove", "user", str(user_id), {"user_id": str(user_id)}, None),
+            await audit.record_change(
+                conn, request, access.tenant_id, "member.remove", str(user_id), {"user_id": str(user_id)}, None
             )
         await invalidate(request, access.tenant_id)
 
@@ -116,7 +108,7 @@ class InvitationController(Controller):
     ) -> Response[InvitationCreated]:
         access = access_of(request)
         namespace_id = await namespace_id_of(request, access, data.namespace)
-        token = INVITATION_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = INVITATION_TOKEN_PREFIX + new_secret()
         async with state.db.tenant(access.tenant_id) as conn:
             await grantable(conn, access, data.role, namespace_id)
             invitation = await repository.insert_invitation(
@@ -126,16 +118,12 @@ class InvitationController(Controller):
                 email=data.email.strip().lower(),
                 role=data.role,
                 namespace_id=namespace_id,
-                token_hash=hash_token(token),
+                token_hash=secret_hash(token),
                 invited_by=access.principal.id,
                 expires_at=datetime.now(UTC) + timedelta(hours=data.expires_in_hours),
             )
-            await audit.record(
-                conn,
-                audit_context(request),
-                AuditEntry(
-                    access.tenant_id, "invitation.create", "invitation", str(invitation.id), None, snapshot(invitation)
-                ),
+            await audit.record_change(
+                conn, request, access.tenant_id, "invitation.create", str(invitation.id), None, invitation
             )
         return Response(InvitationCreated(**msgspec.structs.asdict(invitation), token=token), status_code=201)
 
@@ -179,17 +167,8 @@ class InvitationController(Controller):
             after = await repository.get_invitation(conn, invitation_id)
             assert after is not None
             if after.status != before.status:
-                await audit.record(
-                    conn,
-                    audit_context(request),
-                    AuditEntry(
-                        access.tenant_id,
-                        "invitation.revoke",
-                        "invitation",
-                        str(invitation_id),
-                        snapshot(before),
-                        snapshot(after),
-                    ),
+                await audit.record_change(
+                    conn, request, access.tenant_id, "invitation.revoke", str(invitation_id), before, after
                 )
         return after
 
@@ -212,7 +191,7 @@ class InvitationAcceptController(Controller):
         user: Principal = request.state.user
         async with state.db.platform() as conn:
             email = await repository.user_email(conn, user.id)
-            claimed = await repository.claim_invitation(conn, hash_token(data.token), user.id)
+            claimed = await repository.claim_invitation(conn, secret_hash(data.token), user.id)
             if claimed is None:
                 raise NotFound("no pending invitation with this token (it may be used, revoked or expired)")
             invitation, tenant_id, namespace_id = claimed
@@ -229,12 +208,8 @@ class InvitationAcceptController(Controller):
                 namespace_id=namespace_id,
                 created_by=user.id,
             )
-            await audit.record(
-                conn,
-                audit_context(request),
-                AuditEntry(
-                    tenant_id, "invitation.accept", "invitation", str(invitation.id), None, snapshot(invitation)
-                ),
+            await audit.record_change(
+                conn, request, tenant_id, "invitation.accept", str(invitation.id), None, invitation
             )
         await invalidate(request, tenant_id)
         return invitation
