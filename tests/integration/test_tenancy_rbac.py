@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -387,3 +388,24 @@ async def test_rate_limits_answer_429_with_retry_after(
         # Outsiders do not spend the tenant's budget: they are turned away before counting.
         stranger = await make_user(limited, owner_conn)
         assert (await limited.get(url, headers=stranger.headers)).status_code == 404
+
+
+async def test_api_key_expires_on_time(client: AsyncTestClient, user: SignedInUser) -> None:  # type: ignore[type-arg]
+    slug = await make_tenant(client, user)
+    past = await client.post(
+        f"/v1/tenants/{slug}/api-keys",
+        json={"name": "old", "role": "viewer", "expires_at": "2020-01-01T00:00:00Z"},
+        headers=user.headers,
+    )
+    assert past.status_code == 400
+    soon = datetime.now(UTC) + timedelta(seconds=1.5)
+    created = await client.post(
+        f"/v1/tenants/{slug}/api-keys",
+        json={"name": "short", "role": "viewer", "expires_at": soon.isoformat()},
+        headers=user.headers,
+    )
+    assert created.status_code == 201
+    machine = {"Authorization": f"Bearer {created.json()['secret']}"}
+    assert (await client.get(f"/v1/tenants/{slug}", headers=machine)).status_code == 200
+    await asyncio.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.1)
+    assert (await client.get(f"/v1/tenants/{slug}", headers=machine)).status_code == 401
