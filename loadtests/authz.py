@@ -49,9 +49,10 @@ from baseline import (
     wait_until_ready,
     write_json,
 )
-from fluxforge.config import APP_DB_ROLE, with_user
+from fluxforge.config import APP_DB_ROLE, load_settings, with_user
 from fluxforge.db import Database, create_pool
 from fluxforge.identity.tokens import TokenService
+from fluxforge.ratelimit import RateLimiter
 from fluxforge.rbac.access import AccessControl
 from fluxforge.rbac.cache import AuthzCache
 from fluxforge.rbac.models import Principal
@@ -91,7 +92,8 @@ async def decision_costs(
     redis = Redis.from_url(redis_url)
     cache = AuthzCache(redis, prefix)
     db = Database(pool)
-    control = AccessControl(db, TokenService(db, "unused", 60, timedelta(days=1)), cache)
+    tokens = TokenService(db, "unused", 60, timedelta(days=1))
+    control = AccessControl(db, tokens, cache, RateLimiter(redis, prefix), load_settings({}))
     principal = Principal(kind="user", id=user_id)
     namespace_id = uuid.uuid4()
     try:

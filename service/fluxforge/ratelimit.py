@@ -36,34 +36,49 @@ POOL_WAIT_SECONDS = 0.001
 """Pause before asking a full connection pool again; a script holds a connection for ~0.2 ms."""
 MICROS = 1_000_000
 
-# KEYS[1]: the TAT, integer microseconds since the epoch (Redis server clock).
-# ARGV[1]: emission interval, integer microseconds per unit; ARGV[2]: burst; ARGV[3]: cost.
-# Returns {allowed (0/1), retry_after_us, remaining}. All arithmetic stays on integers below
-# 2^53, which Lua's doubles hold exactly, so no rounding creeps in between calls.
+# KEYS[i]: a TAT, integer microseconds since the epoch (Redis server clock).
+# ARGV: cost, then per key its emission interval (integer microseconds per unit) and burst.
+# All limits are checked first and written only if every one allows the call, so a call one
+# limit refuses spends nothing from the others. Returns {allowed (0/1), retry_after_us,
+# remaining} (remaining: the least of the limits). Arithmetic stays on integers below 2^53,
+# which Lua's doubles hold exactly, so no rounding creeps in between calls.
 _GCRA_LUA = """
 if redis.replicate_commands ~= nil then
   -- Redis < 5 replicates scripts verbatim and refuses writes after TIME unless scripts
   -- replicate their effects; from 5 on that is the default and from 7 on the only mode.
   pcall(redis.replicate_commands)
 end
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
+local cost = tonumber(ARGV[1])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local tat = tonumber(redis.call('GET', KEYS[1]))
-if tat == nil or tat < now then
-  tat = now
+local allowed, retry_after, remaining = 1, 0, math.huge
+local new_tats, ttls = {}, {}
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i])
+  local burst = tonumber(ARGV[2 * i + 1])
+  local tat = tonumber(redis.call('GET', key))
+  if tat == nil or tat < now then
+    tat = now
+  end
+  local tolerance = interval * burst
+  local new_tat = tat + interval * cost
+  local allow_at = new_tat - tolerance
+  if allow_at > now then
+    allowed = 0
+    retry_after = math.max(retry_after, allow_at - now)
+    remaining = math.min(remaining, math.floor((tolerance - (tat - now)) / interval))
+  else
+    remaining = math.min(remaining, math.floor((tolerance - (new_tat - now)) / interval))
+  end
+  new_tats[i] = new_tat
+  ttls[i] = math.max(1, math.ceil((new_tat - now) / 1000))
 end
-local tolerance = interval * burst
-local new_tat = tat + interval * cost
-local allow_at = new_tat - tolerance
-if allow_at > now then
-  return {0, allow_at - now, math.floor((tolerance - (tat - now)) / interval)}
+if allowed == 1 then
+  for i, key in ipairs(KEYS) do
+    redis.call('SET', key, string.format('%.0f', new_tats[i]), 'PX', ttls[i])
+  end
 end
-local ttl_ms = math.max(1, math.ceil((new_tat - now) / 1000))
-redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ttl_ms)
-return {1, 0, math.floor((tolerance - (new_tat - now)) / interval)}
+return {allowed, retry_after, remaining}
 """
 _GCRA_SHA = hashlib.sha1(_GCRA_LUA.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
 
@@ -110,6 +125,14 @@ class RateLimited(ProblemError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class Limit(msgspec.Struct, frozen=True):
+    """One budget a call spends from: `burst` units at once, refilled at `rate_per_second`."""
+
+    key: str
+    rate_per_second: float
+    burst: int
+
+
 class RateLimiter:
     """GCRA limits in Redis: `hit` answers whether a call under a key may proceed now."""
 
@@ -120,18 +143,29 @@ class RateLimiter:
         self._skip_redis_until = 0.0
 
     def key(self, key: str) -> str:
-        """The Redis key; the hash tag keeps it on one slot so the script runs on Redis Cluster."""
-        return f"{self._prefix}{{rl:{key}}}"
+        """The Redis key. Its hash tag is the key's first `:`-separated part (the tenant), so the
+        budgets one call spends (the tenant's and its API key's) share a Redis Cluster slot."""
+        head, sep, rest = key.partition(":")
+        return f"{self._prefix}{{rl:{head}}}{sep}{rest}"
 
     async def hit(self, key: str, rate_per_second: float, burst: int, cost: int = 1) -> RateDecision:
         """Spend `cost` units of `key`'s budget: up to `burst` at once, refilled at `rate_per_second`."""
-        check_limits(rate_per_second, burst, cost)
+        return await self.hit_all([Limit(key, rate_per_second, burst)], cost)
+
+    async def hit_all(self, limits: list[Limit], cost: int = 1) -> RateDecision:
+        """Spend `cost` from every budget at once (one round trip), or from none if any refuses."""
+        for limit in limits:
+            check_limits(limit.rate_per_second, limit.burst, cost)
+        smallest_burst = min(limit.burst for limit in limits)
         if time.monotonic() < self._skip_redis_until:
-            return self._fail_open(burst, cost)
-        interval = emission_interval_us(rate_per_second)
+            return self._fail_open(smallest_burst, cost)
+        keys = [self.key(limit.key) for limit in limits]
+        args = [cost]
+        for limit in limits:
+            args += [emission_interval_us(limit.rate_per_second), limit.burst]
         try:
             async with asyncio.timeout(self._timeout):
-                allowed, retry_after_us, remaining = await self._run(self.key(key), interval, burst, cost)
+                allowed, retry_after_us, remaining = await self._run(keys, args)
         except (RedisError, OSError, TimeoutError) as exc:
             self._skip_redis_until = time.monotonic() + FAILURE_BACKOFF_SECONDS
             log.warning(
@@ -139,12 +173,12 @@ class RateLimiter:
                 FAILURE_BACKOFF_SECONDS,
                 extra={"error": f"{type(exc).__name__}: {exc}"},
             )
-            return self._fail_open(burst, cost)
+            return self._fail_open(smallest_burst, cost)
         return RateDecision(
             allowed=bool(allowed), retry_after_seconds=int(retry_after_us) / MICROS, remaining=int(remaining)
         )
 
-    async def _run(self, redis_key: str, interval: int, burst: int, cost: int) -> list[int]:
+    async def _run(self, keys: list[str], args: list[int]) -> list[int]:
         """Run the script, waiting (within the caller's time-box) while the connection pool is full.
 
         redis-py's default pool refuses at once when all its connections are in use. That is
@@ -153,17 +187,16 @@ class RateLimiter:
         """
         while True:
             try:
-                return await self._eval(redis_key, interval, burst, cost)
+                return await self._eval(keys, args)
             except MaxConnectionsError:
                 await asyncio.sleep(POOL_WAIT_SECONDS)
 
-    async def _eval(self, redis_key: str, interval: int, burst: int, cost: int) -> list[int]:
+    async def _eval(self, keys: list[str], args: list[int]) -> list[int]:
         """EVALSHA, and EVAL on NOSCRIPT (a fresh or restarted Redis), which also caches the script."""
-        keys, args = [redis_key], [interval, burst, cost]
         try:
-            result = await self._redis.evalsha(_GCRA_SHA, 1, *keys, *args)
+            result = await self._redis.evalsha(_GCRA_SHA, len(keys), *keys, *args)
         except NoScriptError:
-            result = await self._redis.eval(_GCRA_LUA, 1, *keys, *args)
+            result = await self._redis.eval(_GCRA_LUA, len(keys), *keys, *args)
         return list(result)
 
     @staticmethod

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from fluxforge.config import Settings
 from fluxforge.embedded import EmbeddedRedis, free_port
-from fluxforge.ratelimit import RateLimiter
+from fluxforge.ratelimit import Limit, RateLimiter
 
 # After sleeping retry_after on the client, the server's clock (gettimeofday, possibly slewed
 # by NTP) may not have advanced quite as far as the client's monotonic one.
@@ -95,7 +95,8 @@ async def test_idle_keys_expire_when_the_bucket_is_full_again(
 ) -> None:
     key = unique_key()
     redis_key = limiter.key(key)
-    assert redis_key == f"{settings.redis_key_prefix}{{rl:{key}}}"
+    head, rest = key.split(":", 1)
+    assert redis_key == f"{settings.redis_key_prefix}{{rl:{head}}}:{rest}"  # hash tag: the first part
     for _ in range(5):
         await limiter.hit(key, 100.0, 5)
     assert 0 < await redis.pttl(redis_key) <= 50
@@ -175,3 +176,15 @@ async def test_embedded_redis_6_2(tmp_path: Path) -> None:
     finally:
         await client.aclose()
         server.stop()
+
+
+async def test_several_budgets_spend_together_or_not_at_all(limiter: RateLimiter, redis: Redis) -> None:
+    tenant = secrets.token_hex(6)
+    tenant_limit = Limit(tenant, 100.0, 5)
+    key_limit = Limit(f"{tenant}:apikey:k1", 100.0, 2)
+    assert limiter.key(tenant_limit.key).split("}")[0] == limiter.key(key_limit.key).split("}")[0]
+    decisions = [await limiter.hit_all([tenant_limit, key_limit]) for _ in range(3)]
+    assert [d.allowed for d in decisions] == [True, True, False]
+    assert decisions[1].remaining == 0  # the tighter budget speaks
+    # The refused call spent nothing from the tenant's budget: 3 of its 5 remain.
+    assert (await limiter.hit(tenant_limit.key, 100.0, 5)).remaining == 2

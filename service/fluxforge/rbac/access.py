@@ -27,7 +27,7 @@ from fluxforge.credentials import secret_hash
 from fluxforge.db import Database
 from fluxforge.errors import Forbidden, NotFound, Unauthorized
 from fluxforge.identity.tokens import TokenService
-from fluxforge.ratelimit import RateLimited, RateLimiter
+from fluxforge.ratelimit import Limit, RateLimited, RateLimiter
 from fluxforge.rbac import repository
 from fluxforge.rbac.cache import AuthzCache
 from fluxforge.rbac.models import ApiKeyRecord, Principal, TenantAccess, TenantInfo
@@ -175,21 +175,18 @@ class AccessControl:
         """Per tenant, and per API key; counted only for authorized calls, so outsiders cannot
         spend a tenant's budget."""
         settings = self.settings
-        hits = [
-            self.limiter.hit(
-                f"tenant:{tenant_id}", settings.rate_limit_tenant_per_second, settings.rate_limit_tenant_burst
-            )
-        ]
+        limits = [Limit(f"{tenant_id}", settings.rate_limit_tenant_per_second, settings.rate_limit_tenant_burst)]
         if principal.kind == "api_key":
-            hits.append(
-                self.limiter.hit(
-                    f"apikey:{principal.id}", settings.rate_limit_api_key_per_second, settings.rate_limit_api_key_burst
+            limits.append(
+                Limit(
+                    f"{tenant_id}:apikey:{principal.id}",
+                    settings.rate_limit_api_key_per_second,
+                    settings.rate_limit_api_key_burst,
                 )
             )
-        decisions = await asyncio.gather(*hits)
-        refused = [d for d in decisions if not d.allowed]
-        if refused:
-            raise RateLimited(max(d.retry_after_seconds for d in refused))
+        decision = await self.limiter.hit_all(limits)
+        if not decision.allowed:
+            raise RateLimited(decision.retry_after_seconds)
 
     async def _record_denial(
         self,
