@@ -31,7 +31,7 @@ from authlib.oauth2.rfc6749.parameters import (  # type: ignore[import-untyped]
     prepare_token_request,
 )
 from authlib.oauth2.rfc7636 import create_s256_code_challenge  # type: ignore[import-untyped]
-from joserfc import jws, jwt
+from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
@@ -39,6 +39,7 @@ from fluxforge import __version__
 from fluxforge.config import OidcProvider
 from fluxforge.identity.errors import InvalidIdToken, ProviderUnavailable, SignInRefused
 from fluxforge.identity.models import ExternalIdentity
+from fluxforge.identity.tokens import kid_of
 
 log = logging.getLogger("fluxforge.identity.oidc")
 
@@ -220,7 +221,7 @@ class OidcClient:
             raise InvalidIdToken(f"provider {self.name!r} returned no ID token; is the `openid` scope configured?")
         claims = validate_id_token(
             id_token,
-            await self.key_set(_kid_of(id_token)),
+            await self.key_set(kid_of(id_token)),
             issuer=metadata.issuer,
             client_id=self.config.client_id,
             nonce=nonce,
@@ -317,12 +318,3 @@ class OidcProviders:
 
     async def aclose(self) -> None:
         await self._http.aclose()
-
-
-def _kid_of(token: str) -> str | None:
-    try:
-        header = jws.extract_compact(token.encode()).headers()
-    except (JoseError, ValueError):
-        return None
-    kid = header.get("kid")
-    return kid if isinstance(kid, str) else None
