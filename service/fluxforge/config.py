@@ -72,6 +72,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     rate_limit_tenant_burst: Positive = 400
     rate_limit_api_key_per_second: Positive = 50
     rate_limit_api_key_burst: Positive = 100
+    usage_max_batch: Positive = 10_000
+    usage_future_tolerance_seconds: Positive = 300
+    self_metering: bool = True
+    invoice_issuer_name: str = "FluxForge"
+    invoice_issuer_address: str = ""
+    stripe_api_key: str | None = None
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("database_url", "app_database_url"):
