@@ -127,13 +127,13 @@ def _field_errors(extra: Any) -> list[FieldError]:
             continue
         message = str(item.get("message", "invalid value"))
         key = str(item.get("key") or "")
-        path = ""
-        if match := _AT_FIELD.search(message):
+        path = "" if key in ("", "data") else key  # Litestar puts the path of the bad value in `key`
+        if match := _AT_FIELD.search(message):  # msgspec's own "- at `$.x`", when Litestar left it
             message = message[: match.start()]
             path = match.group(1).lstrip(".")
-        if named := _NAMED_FIELD.search(message):
+        if named := _NAMED_FIELD.search(message):  # a missing or unknown field inside that object
             path = f"{path}.{named.group(1)}" if path else named.group(1)
-        field = path or (key if key and key != "data" else "body")
+        field = path or "body"
         errors.append(FieldError(field=field, message=message))
     return errors
 

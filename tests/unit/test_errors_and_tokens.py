@@ -21,6 +21,8 @@ def test_field_errors_name_the_field() -> None:
         {"message": "Object missing required field `x` - at `$.spec`", "key": "data"},
         {"message": "Expected `int` >= 1", "key": "limit", "source": "query"},
         {"message": "Expected `int`"},
+        {"message": "Object missing required field `up_to`", "key": "prices[0].tiers[0]", "source": "body"},
+        {"message": "Expected `int`, got `str`", "key": "prices[0].tiers[0].up_to", "source": "body"},
     ]
     assert [(e.field, e.message) for e in _field_errors(extra)] == [
         ("spec.name", "Expected `str`, got `int`"),
@@ -29,6 +31,8 @@ def test_field_errors_name_the_field() -> None:
         ("spec.x", "Object missing required field `x`"),
         ("limit", "Expected `int` >= 1"),
         ("body", "Expected `int`"),
+        ("prices[0].tiers[0].up_to", "Object missing required field `up_to`"),
+        ("prices[0].tiers[0].up_to", "Expected `int`, got `str`"),
     ]
 
 
