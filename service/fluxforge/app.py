@@ -22,6 +22,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from fluxforge import __version__
 from fluxforge.audit.controller import AuditEventController
+from fluxforge.billing.catalog.controller import CatalogController, PlanAdminController, SubscriptionController
 from fluxforge.config import Settings
 from fluxforge.db import Database, create_pool
 from fluxforge.errors import EXCEPTION_HANDLERS
@@ -38,6 +39,7 @@ from fluxforge.rbac.controller import ApiKeyController, RoleBindingController, R
 from fluxforge.telemetry import configure_tracing, request_id_var
 from fluxforge.tenancy.controller import NamespaceController, TenantAdminController, TenantController
 from fluxforge.tenancy.members import InvitationAcceptController, InvitationController, MemberController
+from fluxforge.workflows.controller import WorkflowController
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -164,6 +166,10 @@ def create_app(settings: Settings) -> Litestar:
             ApiKeyController,
             AuthController,
             AuditEventController,
+            WorkflowController,
+            PlanAdminController,
+            CatalogController,
+            SubscriptionController,
         ],
         lifespan=[lifespan],
         middleware=middleware,

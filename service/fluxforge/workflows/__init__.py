@@ -1,0 +1,1 @@
+"""Workflows: manifests (YAML or JSON), their validation as DAGs, and versioned storage per namespace."""
