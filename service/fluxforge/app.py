@@ -23,6 +23,8 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from fluxforge import __version__
 from fluxforge.audit.controller import AuditEventController
 from fluxforge.billing.catalog.controller import CatalogController, PlanAdminController, SubscriptionController
+from fluxforge.billing.invoices.controller import InvoiceAdminController, InvoiceController
+from fluxforge.billing.invoices.webhooks import StripeWebhookController
 from fluxforge.config import Settings
 from fluxforge.db import Database, create_pool
 from fluxforge.errors import EXCEPTION_HANDLERS
@@ -30,6 +32,8 @@ from fluxforge.identity.admin_token import resolve_admin_token
 from fluxforge.identity.controller import AuthController
 from fluxforge.identity.oidc import OidcProviders
 from fluxforge.identity.tokens import TokenService
+from fluxforge.metering.controller import MeterAdminController, MeterController, UsageController
+from fluxforge.metering.selfmeter import SelfMeter, self_metering_middleware
 from fluxforge.ops.controller import OpsController
 from fluxforge.ops.readiness import Readiness
 from fluxforge.ratelimit import RateLimiter
@@ -123,6 +127,9 @@ def create_app(settings: Settings) -> Litestar:
         app.state.update(
             db=db, redis=redis, readiness=readiness, tokens=tokens, access_control=access_control, oidc=oidc
         )
+        self_meter = SelfMeter(db) if settings.self_metering else None
+        if self_meter is not None:
+            self_meter.start()
         await readiness.check_once()
         background = [
             asyncio.create_task(readiness.run(), name="readiness"),
@@ -138,6 +145,8 @@ def create_app(settings: Settings) -> Litestar:
             for task in background:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if self_meter is not None:
+                await self_meter.stop()  # flushes what the last requests recorded
             await subscriber.aclose()
             await oidc.aclose()
             await redis.aclose()
@@ -151,6 +160,8 @@ def create_app(settings: Settings) -> Litestar:
         plugins.append(OpenTelemetryPlugin(OpenTelemetryConfig()))
     prometheus = PrometheusConfig(app_name="fluxforge", prefix="fluxforge", group_path=True, exclude=["^/metrics$"])
     middleware.append(prometheus.middleware)
+    if settings.self_metering:
+        middleware.append(self_metering_middleware)
 
     app = Litestar(
         route_handlers=[
@@ -166,10 +177,16 @@ def create_app(settings: Settings) -> Litestar:
             ApiKeyController,
             AuthController,
             AuditEventController,
+            MeterAdminController,
+            MeterController,
+            UsageController,
             WorkflowController,
             PlanAdminController,
             CatalogController,
             SubscriptionController,
+            InvoiceController,
+            InvoiceAdminController,
+            StripeWebhookController,
         ],
         lifespan=[lifespan],
         middleware=middleware,

@@ -1,0 +1,345 @@
+"""Invoices over HTTP.
+
+Tenants read their invoices (`billing:read`): `/v1/tenants/{tenant}/invoices`, each as JSON, CSV
+or PDF by the Accept header. Everything that creates or changes an invoice is the platform
+operator's (`/v1/admin/...`, bootstrap admin token): closing a period, finalizing, voiding,
+marking paid, crediting and exporting to Stripe. The issuer decides what it bills and what it
+was paid; a tenant's `billing:write` role (its own staff) must not be able to void or settle the
+invoices it owes, so these are not tenant routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import ResponseHeader, State
+from litestar.openapi.spec import (
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    Schema,
+)
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
+
+from fluxforge.audit.models import audit_context
+from fluxforge.billing.invoices import operations, render, repository
+from fluxforge.billing.invoices.models import (
+    CreditNote,
+    CreditNoteCreate,
+    Invoice,
+    InvoicePage,
+    InvoiceStatus,
+    Issuer,
+    PeriodClose,
+    PeriodCloseResult,
+)
+from fluxforge.billing.invoices.stripe_export import export_invoice, stripe_session
+from fluxforge.conventions import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, etag, page_of, required_version
+from fluxforge.errors import NotFound, ProblemError, problem_responses
+from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
+from fluxforge.identity.admin_token import require_admin
+from fluxforge.rbac.access import require
+from fluxforge.tenancy.controller import BearerSecurity, TenantPath, access_of
+
+InvoiceId = Annotated[uuid.UUID, PathParameter(description="The invoice's id.")]
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(name="If-Match", description="Optional: the ETag (version) the change is based on (412 if stale)."),
+]
+StatusFilter = Annotated[InvoiceStatus | None, QueryParameter(description="Only invoices in this status.")]
+PeriodStartFilter = Annotated[
+    datetime | None, QueryParameter(description="Only invoices of the period starting at this instant.")
+]
+ETAG_HEADER = [
+    ResponseHeader(name="ETag", description="The invoice's version; send it back in If-Match.", documentation_only=True)
+]
+JSON_MEDIA_TYPE = "application/json"
+OFFERED = [JSON_MEDIA_TYPE, render.CSV_MEDIA_TYPE, render.PDF_MEDIA_TYPE]
+
+
+class NotAcceptable(ProblemError):
+    kind, title, status = "not-acceptable", "Not acceptable", 406
+
+
+def issuer_of(state: State) -> Issuer:
+    return Issuer(state.settings.invoice_issuer_name, state.settings.invoice_issuer_address)
+
+
+def invoice_response(invoice: Invoice, status_code: int = 200) -> Response[Invoice]:
+    return Response(invoice, status_code=status_code, headers={"ETag": etag(invoice.version)})
+
+
+async def negotiated(request: Request[Any, Any, Any], invoice: Invoice, issuer: Issuer) -> Response[Any]:
+    """The invoice as JSON (default), CSV or PDF, whichever the Accept header prefers."""
+    media_type = request.accept.best_match(OFFERED, default=None)
+    headers = {"ETag": etag(invoice.version), "Vary": "Accept"}
+    if media_type is None:
+        raise NotAcceptable(f"this invoice is available as {', '.join(OFFERED)}")
+    if media_type == JSON_MEDIA_TYPE:
+        return Response(invoice, headers=headers, media_type=JSON_MEDIA_TYPE)
+    if media_type == render.CSV_MEDIA_TYPE:
+        body = render.csv_document(invoice)
+        extension = "csv"
+    else:
+        body = await asyncio.to_thread(render.pdf_document, invoice, issuer)  # CPU-bound: off the event loop
+        extension = "pdf"
+    headers["Content-Disposition"] = f'attachment; filename="{render.filename(invoice, extension)}"'
+    return Response(body, headers=headers, media_type=media_type)
+
+
+@dataclass
+class InvoiceDocumentOperation(Operation):
+    """The 200 of a negotiated invoice read: JSON, CSV or PDF (Litestar sees only `Response[Any]`)."""
+
+    def __post_init__(self) -> None:
+        self.responses = self.responses or {}
+        self.responses["200"] = OpenAPIResponse(
+            description="The invoice: JSON by default; `Accept: text/csv` for its lines as CSV, "
+            "`Accept: application/pdf` for the printable invoice.",
+            headers={
+                "ETag": OpenAPIHeader(
+                    schema=Schema(type=OpenAPIType.STRING),
+                    description="The invoice's version; send it back in If-Match.",
+                ),
+                "Content-Disposition": OpenAPIHeader(
+                    schema=Schema(type=OpenAPIType.STRING),
+                    description='CSV and PDF only: attachment; filename="invoice-<number>.<csv|pdf>"',
+                ),
+            },
+            content={
+                JSON_MEDIA_TYPE: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Invoice")),
+                render.CSV_MEDIA_TYPE: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
+                render.PDF_MEDIA_TYPE: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format="binary")),  # type: ignore[arg-type]
+            },
+        )
+
+
+class InvoiceController(Controller):
+    path = "/v1/tenants/{tenant:str}/invoices"
+    tags = ["billing: invoices"]
+    security = BearerSecurity
+
+    @get(
+        operation_id="listInvoices",
+        summary="The tenant's invoices, newest first",
+        guards=[require("billing:read")],
+        responses=problem_responses(400, 401, 403, 404, 429),
+    )
+    async def list_invoices(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        tenant: TenantPath,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        status: StatusFilter = None,
+    ) -> InvoicePage:
+        access = access_of(request)
+        after = decode_cursor(cursor)
+        async with state.db.tenant(access.tenant_id) as conn:
+            rows = await repository.list_page(conn, tenant_id=access.tenant_id, after=after, limit=limit, status=status)
+        items, next_cursor = page_of(rows, limit)
+        return InvoicePage(items=items, next_cursor=next_cursor)
+
+    @get(
+        "/{invoice_id:uuid}",
+        operation_id="getInvoice",
+        summary="An invoice as JSON, CSV (Accept: text/csv) or PDF (Accept: application/pdf)",
+        guards=[require("billing:read")],
+        responses=problem_responses(400, 401, 403, 404, 406, 429),
+        operation_class=InvoiceDocumentOperation,
+    )
+    async def get_invoice(
+        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, invoice_id: InvoiceId
+    ) -> Response[Any]:
+        access = access_of(request)
+        async with state.db.tenant(access.tenant_id) as conn:
+            invoice = await repository.get(conn, access.tenant_id, invoice_id)
+        if invoice is None:
+            raise NotFound(f"no invoice {invoice_id} in tenant {access.tenant.slug}")
+        return await negotiated(request, invoice, issuer_of(state))
+
+
+class InvoiceAdminController(Controller):
+    path = "/v1/admin"
+    tags = ["admin: billing"]
+    guards = [require_admin]
+    security = [{"adminToken": []}]
+
+    @post(
+        "/billing/periods/close",
+        operation_id="closeBillingPeriod",
+        summary="Close a billing period: one draft invoice per subscribed tenant (idempotent)",
+        description="Closes usage ingest into [start, end) first. Closing the same period again "
+        "returns the invoices made the first time and makes none (so no Idempotency-Key is needed); "
+        "a period overlapping a closed one without being it is refused (409).",
+        status_code=200,
+        responses=problem_responses(400, 401, 409, 413),
+    )
+    async def close_period(
+        self, request: Request[Any, Any, Any], state: State, data: JSONBody[PeriodClose]
+    ) -> PeriodCloseResult:
+        return await operations.close_period(state.db, start=data.start, end=data.end, context=audit_context(request))
+
+    @get(
+        "/invoices",
+        operation_id="listAllInvoices",
+        summary="Every tenant's invoices, newest first",
+        responses=problem_responses(400, 401),
+    )
+    async def list_all(
+        self,
+        state: State,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        status: StatusFilter = None,
+        period_start: PeriodStartFilter = None,
+    ) -> InvoicePage:
+        after = decode_cursor(cursor)
+        async with state.db.platform() as conn:
+            rows = await repository.list_page(
+                conn, tenant_id=None, after=after, limit=limit, status=status, period_start=period_start
+            )
+        items, next_cursor = page_of(rows, limit)
+        return InvoicePage(items=items, next_cursor=next_cursor)
+
+    @get(
+        "/invoices/{invoice_id:uuid}",
+        operation_id="getAnyInvoice",
+        summary="Any tenant's invoice, as JSON, CSV or PDF by the Accept header",
+        responses=problem_responses(400, 401, 404, 406),
+        operation_class=InvoiceDocumentOperation,
+    )
+    async def get_any(self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId) -> Response[Any]:
+        async with state.db.platform() as conn:
+            found = await repository.find(conn, invoice_id)
+            invoice = await repository.get(conn, found.tenant_id, invoice_id) if found is not None else None
+        if invoice is None:
+            raise NotFound(f"no invoice {invoice_id}")
+        return await negotiated(request, invoice, issuer_of(state))
+
+    @post(
+        "/invoices/{invoice_id:uuid}/finalize",
+        operation_id="finalizeInvoice",
+        summary="Issue a draft: number it (gapless per issuer) and freeze it",
+        description="Finalizing a finalized invoice returns it unchanged; other states answer 409.",
+        status_code=200,
+        responses=problem_responses(400, 401, 404, 409, 412),
+        response_headers=ETAG_HEADER,
+    )
+    async def finalize(
+        self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId, if_match: IfMatch = None
+    ) -> Response[Invoice]:
+        expected = required_version(if_match) if if_match is not None else None
+        async with state.db.platform() as conn:
+            invoice = await operations.finalize(
+                conn, invoice_id, issuer=issuer_of(state), context=audit_context(request), expected_version=expected
+            )
+        return invoice_response(invoice)
+
+    @post(
+        "/invoices/{invoice_id:uuid}/mark-paid",
+        operation_id="markInvoicePaid",
+        summary="Record that an issued invoice was paid",
+        description="Marking a paid invoice paid again changes nothing; drafts and void invoices answer 409.",
+        status_code=200,
+        responses=problem_responses(400, 401, 404, 409, 412),
+        response_headers=ETAG_HEADER,
+    )
+    async def mark_paid(
+        self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId, if_match: IfMatch = None
+    ) -> Response[Invoice]:
+        expected = required_version(if_match) if if_match is not None else None
+        async with state.db.platform() as conn:
+            invoice = await operations.transition(
+                conn, invoice_id, "mark_paid", context=audit_context(request), expected_version=expected
+            )
+        return invoice_response(invoice)
+
+    @post(
+        "/invoices/{invoice_id:uuid}/void",
+        operation_id="voidInvoice",
+        summary="Void an issued, unpaid invoice (its number stays used)",
+        description="Drafts cannot be voided (nothing was issued) and paid invoices are corrected with a "
+        "credit note instead: both answer 409.",
+        status_code=200,
+        responses=problem_responses(400, 401, 404, 409, 412),
+        response_headers=ETAG_HEADER,
+    )
+    async def void(
+        self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId, if_match: IfMatch = None
+    ) -> Response[Invoice]:
+        expected = required_version(if_match) if if_match is not None else None
+        async with state.db.platform() as conn:
+            invoice = await operations.transition(
+                conn, invoice_id, "void", context=audit_context(request), expected_version=expected
+            )
+        return invoice_response(invoice)
+
+    @post(
+        "/invoices/{invoice_id:uuid}/credit-notes",
+        operation_id="createCreditNote",
+        summary="Credit an issued invoice, in part or (without amount) in full",
+        description="Credit notes are numbered CN-000001, ... in their own gapless series per issuer. "
+        "More than the invoice has left to credit answers 409.",
+        status_code=201,
+        responses=problem_responses(400, 401, 404, 409, 413),
+    )
+    async def credit(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        invoice_id: InvoiceId,
+        data: JSONBody[CreditNoteCreate],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[CreditNote]:
+        principal: str = request.state.principal
+        operation = f"createCreditNote:{invoice_id}"
+        async with state.db.platform() as conn:
+            if idempotency_key is not None:
+                earlier = await claim(
+                    conn,
+                    principal=principal,
+                    key=idempotency_key,
+                    operation=operation,
+                    fingerprint=request_fingerprint(operation, data),
+                    ttl=timedelta(hours=state.settings.idempotency_ttl_hours),
+                )
+                if earlier is not None:
+                    replay = Response(msgspec.json.decode(earlier.body, type=CreditNote), status_code=201)
+                    replay.headers["Idempotency-Replayed"] = "true"
+                    return replay
+            note = await operations.create_credit_note(
+                conn, invoice_id, reason=data.reason, amount=data.amount, context=audit_context(request)
+            )
+            if idempotency_key is not None:
+                stored = StoredResponse(201, msgspec.json.encode(note), {})
+                await record(conn, principal=principal, key=idempotency_key, response=stored)
+        return Response(note, status_code=201)
+
+    @post(
+        "/invoices/{invoice_id:uuid}/stripe-export",
+        operation_id="exportInvoiceToStripe",
+        summary="Export an issued invoice to Stripe (customer, items, finalized invoice); safe to repeat",
+        description="Every Stripe call carries an idempotency key derived from our ids and every Stripe id "
+        "is stored as soon as it is known, so repeating an export that failed midway finishes it and "
+        "creates nothing twice. 503 when Stripe is not configured, 502 when Stripe fails.",
+        status_code=200,
+        responses=problem_responses(400, 401, 404, 409, 502, 503),
+        response_headers=ETAG_HEADER,
+    )
+    async def stripe_export(
+        self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId
+    ) -> Response[Invoice]:
+        async with stripe_session(state.settings) as client:
+            invoice = await export_invoice(state.db, client, invoice_id, context=audit_context(request))
+        return invoice_response(invoice)

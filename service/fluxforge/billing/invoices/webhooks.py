@@ -1,0 +1,140 @@
+"""Stripe webhooks: `POST /v1/webhooks/stripe` marks exported invoices paid or payment-failed.
+
+The caller is Stripe, proven by the `Stripe-Signature` header (HMAC-SHA256 of `<t>.<body>` with
+the endpoint's signing secret, checked by the SDK's `Webhook.construct_event`, which also refuses
+timestamps older than five minutes against replays). Stripe delivers at least once, so events are
+de-duplicated by their id in the transaction that applies them: a redelivery is acknowledged and
+changes nothing, and an event whose handling failed is not recorded, so Stripe's retry applies it.
+
+Events we cannot apply (an unknown invoice, a payment failure after the invoice was paid, a type
+we do not handle) are acknowledged with 200 and their outcome recorded, because an error answer
+only makes Stripe retry for days what can never succeed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from litestar import Controller, Request, post
+from litestar.datastructures import State
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+
+from fluxforge.audit.models import AuditContext
+from fluxforge.billing.invoices import operations, repository
+from fluxforge.billing.invoices.lifecycle import Action
+from fluxforge.billing.invoices.models import InvoiceSummary, WebhookAck
+from fluxforge.db import Connection
+from fluxforge.errors import BadRequest, ProblemError, problem_responses
+from fluxforge.telemetry import request_id_var
+
+WEBHOOK_ACTOR = "stripe:webhook"
+ACTIONS: dict[str, Action] = {
+    "invoice.paid": "mark_paid",
+    "invoice.payment_succeeded": "mark_paid",
+    "invoice.payment_failed": "mark_payment_failed",
+}
+
+
+class WebhooksDisabled(ProblemError):
+    kind, title, status = "webhooks-disabled", "Stripe webhooks are not configured", 503
+
+
+class InvalidSignature(BadRequest):
+    kind, title = "invalid-webhook-signature", "The Stripe-Signature header does not verify"
+
+
+async def _invoice_of(conn: Connection, stripe_invoice: dict[str, Any]) -> InvoiceSummary | None:
+    """Our invoice for Stripe's: by its stored Stripe id, else by the id we put in its metadata
+    (an export that died before storing the Stripe id still gets its payments)."""
+    stripe_id = stripe_invoice.get("id")
+    if isinstance(stripe_id, str):
+        found = await repository.find_by_stripe_invoice(conn, stripe_id)
+        if found is not None:
+            return found
+    metadata = stripe_invoice.get("metadata") or {}
+    try:
+        ours = uuid.UUID(str(metadata.get("fluxforge_invoice_id")))
+    except ValueError:
+        return None
+    return await repository.find(conn, ours, for_update=True)
+
+
+async def apply_event(conn: Connection, event: stripe.Event, context: AuditContext) -> str:
+    """Apply one verified event in the caller's transaction; the outcome, as recorded."""
+    action = ACTIONS.get(event.type)
+    if action is None:
+        return "ignored: event type not handled"
+    invoice = await _invoice_of(conn, event.data.object.to_dict())
+    if invoice is None:
+        return "ignored: no such invoice"
+    before = invoice.status
+    try:
+        after = await operations.transition(conn, invoice, action, context=context)
+    except operations.InvalidTransition:
+        return f"ignored: invoice {invoice.id} is {before}"
+    if after.status == before:
+        return f"unchanged: invoice {invoice.id} is {before}"
+    return f"applied: invoice {invoice.id} {before} -> {after.status}"
+
+
+@dataclass
+class StripeEventOperation(Operation):
+    """The body in OpenAPI: read raw (the signature covers the exact bytes), so Litestar cannot infer it."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            content={
+                "application/json": OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.OBJECT,
+                        description="A Stripe event: `id`, `type` and `data.object` (the invoice).",
+                    )
+                )
+            },
+            required=True,
+        )
+
+
+class StripeWebhookController(Controller):
+    path = "/v1/webhooks/stripe"
+    tags = ["webhooks"]
+
+    @post(
+        operation_id="receiveStripeWebhook",
+        summary="Stripe events (signed): invoice.paid / payment_succeeded / payment_failed",
+        description="Authenticated by the Stripe-Signature header, not a bearer token. Each event id is "
+        "applied once; redeliveries answer 200 with `duplicate: true`.",
+        status_code=200,
+        security=[],
+        responses=problem_responses(400, 413, 503),
+        operation_class=StripeEventOperation,
+    )
+    async def receive(self, request: Request[Any, Any, Any], state: State) -> WebhookAck:
+        secret: str | None = state.settings.stripe_webhook_secret
+        if secret is None:
+            raise WebhooksDisabled("set FLUXFORGE_STRIPE_WEBHOOK_SECRET to accept Stripe webhooks")
+        payload = await request.body()
+        signature = request.headers.get("stripe-signature")
+        if not signature:
+            raise InvalidSignature("the Stripe-Signature header is missing")
+        try:
+            event = stripe.Webhook.construct_event(payload, signature, secret)
+        except stripe.SignatureVerificationError as exc:
+            raise InvalidSignature(str(exc.user_message or exc)) from None
+        except ValueError:
+            raise BadRequest("the body is not a Stripe event") from None
+        context = AuditContext(
+            actor=WEBHOOK_ACTOR,
+            request_id=request_id_var.get(),
+            client_ip=request.client.host if request.client else None,
+        )
+        async with state.db.platform() as conn:
+            if not await repository.claim_webhook_event(conn, event.id, event.type):
+                outcome = await repository.webhook_outcome(conn, event.id)
+                return WebhookAck(received=True, duplicate=True, outcome=outcome or "")
+            outcome = await apply_event(conn, event, context)
+            await repository.set_webhook_outcome(conn, event.id, outcome)
+        return WebhookAck(received=True, duplicate=False, outcome=outcome)

@@ -1,0 +1,500 @@
+"""Metering rules free of I/O: reading an ingest body, the open usage period, meter definitions,
+usage windows. Unit and property tests reach all of it directly.
+
+Ingest is built to do almost no work per event in Python: the body is decoded straight into
+Structs by msgspec, character rules are checked once over each whole column (a regular
+expression over the joined values finds a bad character as surely as one search per event),
+and only a batch that fails those checks is taken apart event by event to say which events
+are bad and why.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from fluxforge.errors import BadRequest, FieldError, InvalidRequest
+from fluxforge.metering.models import (
+    EVENT_ID_CHARS,
+    EVENT_TYPE_CHARS,
+    SUBJECT_DIMENSION,
+    SUBJECT_FORBIDDEN_CHARS,
+    IngestResult,
+    Meter,
+    MeterCreate,
+    MeterDefinition,
+    MeterPatch,
+    Rejection,
+    RejectionCode,
+    UsageBatchIn,
+    UsageBucket,
+    UsageColumns,
+    UsageEventIn,
+    Window,
+)
+
+# --- the open usage period -----------------------------------------------------------------
+
+
+def month_start(moment: datetime) -> datetime:
+    """The start of moment's calendar month in UTC."""
+    utc = moment.astimezone(UTC)
+    return datetime(utc.year, utc.month, 1, tzinfo=UTC)
+
+
+def add_months(start: datetime, months: int) -> datetime:
+    """A month start `months` later (or earlier); `start` must be a month start."""
+    index = start.year * 12 + start.month - 1 + months
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+
+
+def open_period_start(now: datetime) -> datetime:
+    """The earliest time an event may have: the start of the previous UTC month.
+
+    The open period is the current month plus, until it is closed, the previous one: late
+    usage of last month still counts until its invoice is made (`close_usage_period`), after
+    which ingest refuses it as `period_closed`.
+    """
+    return add_months(month_start(now), -1)
+
+
+def ingest_bounds(now: datetime, future_tolerance_seconds: int) -> tuple[datetime, datetime]:
+    """[earliest, latest]: events outside are refused before anything else is looked at."""
+    return open_period_start(now), now + timedelta(seconds=future_tolerance_seconds)
+
+
+# --- reading an ingest body -----------------------------------------------------------------
+
+_BATCH = msgspec.json.Decoder(UsageBatchIn)
+_OBJECT = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+_EVENT = msgspec.json.Decoder(UsageEventIn)
+
+# Each finds a character its field may not hold (the documented patterns are made of the same
+# classes); being character classes, a search over the values joined together finds one
+# exactly when some value holds one.
+_BAD_ID = re.compile(f"[^{EVENT_ID_CHARS}]")
+_BAD_TYPE = re.compile(f"[^{EVENT_TYPE_CHARS}]")
+_BAD_SUBJECT = re.compile(f"[{SUBJECT_FORBIDDEN_CHARS}]")
+# What PostgreSQL's jsonb cannot store (the NUL character) or whose number it cannot hold
+# (numeric allows 131,072 digits before the point and 16,383 after): a number with a run of
+# 1,000 digits or an exponent of 5 digits is refused. Seen anywhere in a batch's properties,
+# the batch's properties are parsed to tell a real case from a look-alike inside a string.
+_NUL_ESCAPE = "\\u0000"
+_LONG_DIGITS = re.compile(r"[0-9]{1000}")
+_LONG_EXPONENT = re.compile(r"[eE][+-]?[0-9]{5}")
+_HUGE_NUMBER = re.compile(r"[0-9]{1000}|[eE][+-]?[0-9]{5}")
+
+
+def _suspect_properties(texts: list[str]) -> bool:
+    """Whether some properties may hold what PostgreSQL cannot store (then each is parsed)."""
+    joined = "".join(texts)
+    return (
+        _NUL_ESCAPE in joined
+        or _LONG_EXPONENT.search(joined) is not None
+        or (max(map(len, texts), default=0) >= 1000 and _LONG_DIGITS.search(joined) is not None)
+    )
+
+
+@dataclass(frozen=True)
+class ParsedIngest:
+    """An ingest body taken apart: the events fit to store, and the ones refused already.
+
+    `positions[i]` is the index in the request of `events[i]`; None means events are the
+    request's events in order (the fast path, nothing refused).
+    """
+
+    total: int
+    events: Sequence[UsageEventIn]
+    properties: list[str]
+    positions: list[int] | None
+    rejected: list[Rejection]
+
+    def position(self, i: int) -> int:
+        return i if self.positions is None else self.positions[i]
+
+
+def parse_ingest(body: bytes, max_batch: int) -> ParsedIngest:
+    """Read `{"events": [...]}` or a single event object.
+
+    A body that is not a JSON object, or whose `events` is not a list or too long, is refused
+    whole (400). Otherwise every event is judged on its own: bad ones are reported with their
+    index and reason, good ones are kept (partial success).
+    """
+    try:
+        batch = _BATCH.decode(body)
+    except msgspec.ValidationError:
+        return _parse_slowly(body, max_batch)
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    events = batch.events
+    _check_size(len(events), max_batch)
+    try:
+        properties = [str(event.properties, "utf-8") for event in events]
+    except UnicodeDecodeError:
+        return _parse_slowly(body, max_batch)
+    ids = "".join([e.id for e in events])
+    if (
+        # Printable ASCII without spaces is exactly what an id may hold; a subject that is not
+        # printable may still be allowed (non-ASCII spaces), so the slow path decides.
+        not (ids.isascii() and ids.isprintable() and " " not in ids)
+        or _BAD_TYPE.search("".join([e.type for e in events]))
+        or not "".join([e.subject for e in events]).isprintable()
+        or any(not p.startswith("{") for p in properties)
+        or _suspect_properties(properties)
+    ):
+        return _parse_slowly(body, max_batch)
+    return ParsedIngest(total=len(events), events=events, properties=properties, positions=None, rejected=[])
+
+
+def _check_size(count: int, max_batch: int) -> None:
+    if count > max_batch:
+        raise InvalidRequest(
+            f"a request may carry at most {max_batch} events; split the batch",
+            errors=[FieldError(field="events", message=f"more than {max_batch} events")],
+        )
+
+
+def _parse_slowly(body: bytes, max_batch: int) -> ParsedIngest:
+    """Judge each event on its own, to report which ones are bad and why."""
+    try:
+        envelope = _OBJECT.decode(body)
+    except msgspec.ValidationError:
+        raise InvalidRequest('the body must be a JSON object: {"events": [...]} or one event') from None
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    if "events" in envelope:
+        if len(envelope) > 1:
+            extra = sorted(set(envelope) - {"events"})
+            raise InvalidRequest(f"unknown field(s) beside `events`: {', '.join(extra)}")
+        try:
+            raw_events = _RAW_LIST.decode(envelope["events"])
+        except msgspec.ValidationError:
+            raise InvalidRequest(
+                "`events` must be a list of events", errors=[FieldError(field="events", message="expected a list")]
+            ) from None
+    else:
+        raw_events = [msgspec.Raw(body)]
+    _check_size(len(raw_events), max_batch)
+    events: list[UsageEventIn] = []
+    properties: list[str] = []
+    positions: list[int] = []
+    rejected: list[Rejection] = []
+    for index, raw in enumerate(raw_events):
+        checked = check_event(raw)
+        if isinstance(checked, tuple):
+            events.append(checked[0])
+            properties.append(checked[1])
+            positions.append(index)
+        else:
+            rejected.append(Rejection(index=index, id=_id_of(raw), code="invalid", reason=checked))
+    return ParsedIngest(
+        total=len(raw_events), events=events, properties=properties, positions=positions, rejected=rejected
+    )
+
+
+def check_event(raw: msgspec.Raw | bytes) -> tuple[UsageEventIn, str] | str:
+    """One event and its properties' text, or why it cannot be stored."""
+    try:
+        event = _EVENT.decode(raw)
+    except msgspec.ValidationError as exc:
+        return _readable(str(exc))
+    except msgspec.DecodeError as exc:
+        return f"not valid JSON: {exc}"
+    try:
+        text = str(event.properties, "utf-8")
+    except UnicodeDecodeError:
+        return "properties are not valid UTF-8"
+    problem = _field_problem(event, text)
+    return (event, text) if problem is None else problem
+
+
+def _field_problem(event: UsageEventIn, properties: str) -> str | None:
+    if match := _BAD_ID.search(event.id):
+        return f"id holds {match.group()!r}: ids are printable ASCII without spaces"
+    if match := _BAD_TYPE.search(event.type):
+        return f"type holds {match.group()!r}: types are letters, digits, '.', '_', ':' and '-'"
+    if match := _BAD_SUBJECT.search(event.subject):
+        return f"subject holds the control character {match.group()!r}"
+    if not properties.startswith("{"):
+        return "properties must be a JSON object"
+    if _suspect_properties([properties]):
+        return _properties_problem(properties)
+    return None
+
+
+def _properties_problem(text: str) -> str | None:
+    """The precise check behind the suspicion: parse, then look at each string and number."""
+
+    def number(literal: str) -> int:
+        if _HUGE_NUMBER.search(literal):
+            raise ValueError("numbers may have at most 999 digits in a row and a 4-digit exponent")
+        return 0
+
+    try:
+        value = json.loads(text, parse_float=number, parse_int=number)
+    except ValueError as exc:
+        return f"properties: {exc}"
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and "\x00" in item:
+            return "properties may not hold the NUL character (\\u0000)"
+    return None
+
+
+def _id_of(raw: msgspec.Raw) -> str | None:
+    """The id of an event being refused, when it has a readable one."""
+    try:
+        found = _OBJECT.decode(raw).get("id")
+        value = msgspec.json.decode(found) if found is not None else None
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return value[:128] if isinstance(value, str) else None
+
+
+def _readable(message: str) -> str:
+    """msgspec's `Expected ... - at `$.id`` as `id: expected ...`."""
+    text, _, where = message.partition(" - at `$")
+    field = where.rstrip("`").lstrip(".")
+    if not field:
+        return text
+    return f"{field}: {text[0].lower()}{text[1:]}"
+
+
+def columns_of(parsed: ParsedIngest) -> UsageColumns:
+    """The parsed events as the repository stores them, one list per column."""
+    events = parsed.events
+    return UsageColumns(
+        event_ids=[e.id for e in events],
+        occurred_at=[e.timestamp for e in events],
+        types=[e.type for e in events],
+        subjects=[e.subject for e in events],
+        properties=parsed.properties,
+    )
+
+
+# --- the ingest result -------------------------------------------------------------------
+
+
+def ingest_result(
+    parsed: ParsedIngest, refused: Iterable[tuple[int, str]], *, earliest: datetime, tolerance_seconds: int
+) -> IngestResult:
+    """Merge what parsing refused with what the database refused (positions in `parsed.events`).
+
+    The database reports `duplicate` or a rejection code for every event it did not store.
+    """
+    duplicates: list[int] = []
+    rejected = list(parsed.rejected)
+    for position, code in refused:
+        index = parsed.position(position)
+        if code == "duplicate":
+            duplicates.append(index)
+            continue
+        event = parsed.events[position]
+        reason = _reason(code, event, earliest, tolerance_seconds)
+        rejected.append(Rejection(index=index, id=event.id, code=_code(code), reason=reason))
+    duplicates.sort()
+    rejected.sort(key=lambda r: r.index)
+    return IngestResult(
+        accepted=parsed.total - len(duplicates) - len(rejected), duplicates=duplicates, rejected=rejected
+    )
+
+
+_CODES: frozenset[str] = frozenset({"reserved_type", "before_open_period", "in_future", "period_closed"})
+
+
+def _code(code: str) -> RejectionCode:
+    assert code in _CODES, code
+    return code  # type: ignore[return-value]
+
+
+def _reason(code: str, event: UsageEventIn, earliest: datetime, tolerance_seconds: int) -> str:
+    if code == "reserved_type":
+        return f"event type {event.type!r} is reserved for FluxForge's own metering"
+    if code == "before_open_period":
+        return f"timestamp is before the open usage period, which starts at {earliest.isoformat()}"
+    if code == "in_future":
+        return f"timestamp is more than {tolerance_seconds} seconds in the future"
+    return "timestamp falls in a closed (invoiced) usage period"
+
+
+# --- meters -------------------------------------------------------------------------------
+
+
+def definition_of(meter: Meter | MeterCreate) -> MeterDefinition:
+    return MeterDefinition(
+        event_type=meter.event_type,
+        aggregation=meter.aggregation,
+        value_property=meter.value_property,
+        group_by=tuple(meter.group_by),
+        unit=meter.unit,
+        description=meter.description,
+    )
+
+
+def check_definition(definition: MeterDefinition) -> MeterDefinition:
+    """Refuse a meter that cannot compute: every aggregation but `count` reads a property."""
+    if definition.aggregation == "count" and definition.value_property is not None:
+        raise InvalidRequest(
+            "a count meter counts events and reads no property; drop value_property",
+            errors=[FieldError(field="value_property", message="must be null for aggregation count")],
+        )
+    if definition.aggregation != "count" and definition.value_property is None:
+        raise InvalidRequest(
+            f"a {definition.aggregation} meter needs value_property: the property it reads",
+            errors=[FieldError(field="value_property", message=f"required for aggregation {definition.aggregation}")],
+        )
+    if len(set(definition.group_by)) != len(definition.group_by):
+        raise InvalidRequest(
+            "group_by names a dimension twice", errors=[FieldError(field="group_by", message="duplicate dimension")]
+        )
+    return definition
+
+
+def patched_definition(current: Meter, patch: MeterPatch) -> MeterDefinition:
+    """The definition after a JSON merge patch (checked), which may equal the current one."""
+    changes = {name: value for name, value in msgspec.structs.asdict(patch).items() if value is not msgspec.UNSET}
+    if "group_by" in changes:
+        changes["group_by"] = tuple(changes["group_by"])
+    if changes.get("aggregation") == "count" and "value_property" not in changes:
+        changes["value_property"] = None  # switching to count drops the property it no longer reads
+    return check_definition(msgspec.structs.replace(definition_of(current), **changes))
+
+
+def apply_definition(current: Meter, definition: MeterDefinition, now: datetime) -> Meter:
+    """The meter with a new definition: a real change bumps the version; none returns `current`."""
+    if definition == definition_of(current):
+        return current
+    return msgspec.structs.replace(
+        current,
+        event_type=definition.event_type,
+        aggregation=definition.aggregation,
+        value_property=definition.value_property,
+        group_by=list(definition.group_by),
+        unit=definition.unit,
+        description=definition.description,
+        version=current.version + 1,
+        updated_at=now,
+    )
+
+
+# --- usage queries ------------------------------------------------------------------------
+
+MAX_REPORT_ROWS = 10_000
+"""Most rows one usage query returns; a wider one is refused with advice to narrow it."""
+
+
+ReportRow = tuple[datetime | None, tuple[str | None, ...], Decimal, int]
+"""(window start or None, dimension values, quantity, contributing events), as the database groups them."""
+
+
+@dataclass(frozen=True)
+class UsageQuery:
+    """A checked usage query: one meter, [start, end), optional window and dimensions."""
+
+    meter: Meter
+    start: datetime
+    end: datetime
+    window: Window | None
+    group_by: tuple[str, ...]
+
+
+def usage_query(
+    meter: Meter,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    window: Window | None,
+    group_by: Sequence[str],
+    now: datetime,
+) -> UsageQuery:
+    """Defaults: from the start of the current UTC month until now. Dimensions must be the meter's."""
+    start = month_start(now) if start is None else start
+    end = now if end is None else end
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidRequest("start and end need a UTC offset, e.g. 2026-11-01T00:00:00Z")
+    if start >= end:
+        raise InvalidRequest("start must be before end", errors=[FieldError(field="start", message="not before end")])
+    allowed = {*meter.group_by, SUBJECT_DIMENSION}
+    unknown = [d for d in group_by if d not in allowed]
+    if unknown:
+        raise InvalidRequest(
+            f"meter {meter.key!r} cannot be grouped by {', '.join(unknown)}; "
+            f"its dimensions are {', '.join(sorted(allowed))}",
+            errors=[FieldError(field="group_by", message=f"not a dimension of {meter.key}")],
+        )
+    if len(set(group_by)) != len(group_by):
+        raise InvalidRequest("group_by names a dimension twice")
+    return UsageQuery(
+        meter=meter, start=start.astimezone(UTC), end=end.astimezone(UTC), window=window, group_by=tuple(group_by)
+    )
+
+
+def window_start(moment: datetime, window: Window) -> datetime:
+    """The UTC calendar window (hour, day or month) a moment falls in."""
+    utc = moment.astimezone(UTC)
+    if window == "hour":
+        return utc.replace(minute=0, second=0, microsecond=0)
+    if window == "day":
+        return utc.replace(hour=0, minute=0, second=0, microsecond=0)
+    return month_start(utc)
+
+
+def window_end(start: datetime, window: Window) -> datetime:
+    if window == "hour":
+        return start + timedelta(hours=1)
+    if window == "day":
+        return start + timedelta(days=1)
+    return add_months(start, 1)
+
+
+def bucket_bounds(query: UsageQuery, bucket: datetime | None) -> tuple[datetime, datetime]:
+    """A bucket's window clipped to the query's range (the first and last may be partial)."""
+    if query.window is None or bucket is None:
+        return query.start, query.end
+    return max(bucket, query.start), min(window_end(bucket, query.window), query.end)
+
+
+def usage_buckets(query: UsageQuery, rows: Sequence[ReportRow]) -> list[UsageBucket]:
+    """The report's items in window order, then by dimension values (absent values first)."""
+    if len(rows) > MAX_REPORT_ROWS:
+        raise InvalidRequest(
+            f"the report would have more than {MAX_REPORT_ROWS} rows; "
+            "narrow the range, use a coarser window or fewer dimensions"
+        )
+    items = []
+    for bucket, values, quantity, event_count in rows:
+        start, end = bucket_bounds(query, bucket)
+        items.append(
+            UsageBucket(
+                window_start=start,
+                window_end=end,
+                group=dict(zip(query.group_by, values, strict=True)),
+                quantity=quantity,
+                event_count=event_count,
+            )
+        )
+    items.sort(key=lambda item: (item.window_start, [(v is not None, v or "") for v in item.group.values()]))
+    return items
+
+
+# --- self-metering ---------------------------------------------------------------------------
+
+
+def self_event_id(process: uuid.UUID, sequence: int) -> str:
+    """Ids of FluxForge's own events: fixed when recorded, so a retried flush is a duplicate."""
+    return f"ff:{process.hex}:{sequence}"
