@@ -42,7 +42,8 @@ FUTURE_TOLERANCE_SECONDS = 300
 
 Pending = tuple[uuid.UUID, str, datetime, str, str, str]
 
-_current: SelfMeter | None = None
+_started: list[SelfMeter] = []
+"""Started buffers, newest last: the newest is the one record_usage writes to (tests run several apps)."""
 
 
 class SelfMeter:
@@ -157,15 +158,13 @@ class SelfMeter:
 
     def start(self) -> None:
         """Flush in the background, and make this the buffer `record_usage` writes to."""
-        global _current  # noqa: PLW0603 - one buffer per process, by design
         self._task = asyncio.create_task(self.run(), name="self-metering")
-        _current = self
+        _started.append(self)
 
     async def stop(self) -> None:
         """Stop the background task and flush what is left (shutdown)."""
-        global _current  # noqa: PLW0603
-        if _current is self:
-            _current = None
+        if self in _started:
+            _started.remove(self)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -178,7 +177,7 @@ class SelfMeter:
 
 def current_meter() -> SelfMeter | None:
     """This process's started buffer, if any (tests flush it instead of waiting a second)."""
-    return _current
+    return _started[-1] if _started else None
 
 
 def record_usage(
@@ -195,7 +194,7 @@ def record_usage(
     no buffer started). A process other than the API (a scheduler worker) starts its own
     `SelfMeter(db).start()` and stops it on shutdown.
     """
-    meter = _current
+    meter = current_meter()
     if meter is None:
         return False
     meter.record(tenant_id, event_type, subject=subject, properties=properties, timestamp=timestamp)
