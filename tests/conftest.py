@@ -12,6 +12,7 @@ import secrets
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ from fluxforge.app import create_app
 from fluxforge.config import Settings, load_settings, with_database
 from fluxforge.db import Database, create_pool
 from fluxforge.embedded import EmbeddedPostgres, EmbeddedRedis
+from fluxforge.identity.tokens import TokenService
 from fluxforge.migrations import migrate
 
 ADMIN_TOKEN = "ffadm_test_" + secrets.token_urlsafe(24)
@@ -154,14 +156,33 @@ class SignedInUser:
         return {"Authorization": f"Bearer {self.token}"}
 
 
+_TOKENS: list[TokenService] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _token_service(app_db: Database, settings: Settings) -> TokenService:
+    """Mints access tokens for test users with the app's keys (kept in PostgreSQL).
+
+    Its own pool on the tests' event loop: the app under AsyncTestClient runs on another thread's
+    loop, and sharing its asyncpg pool across loops corrupts memory.
+    """
+    tokens = TokenService(
+        app_db, settings.base_url, settings.access_token_ttl_seconds, timedelta(days=settings.signing_key_rotation_days)
+    )
+    await tokens.start()
+    _TOKENS[:] = [tokens]
+    return tokens
+
+
 async def make_user(client: AsyncTestClient, owner_conn: asyncpg.Connection, email: str | None = None) -> SignedInUser:  # type: ignore[type-arg]
-    """Insert a user as sign-in would and mint an access token with the app's own token service."""
+    """Insert a user as sign-in would and mint an access token signed with the app's keys."""
     user_id = uuid.uuid4()
     email = email or f"user-{user_id.hex[:10]}@example.test"
     await owner_conn.execute(
         "INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3)", user_id, email, email.split("@")[0]
     )
-    token, _ = await client.app.state.tokens.issue(user_id)
+    del client  # the app verifies with the same keys; see _token_service
+    token, _ = await _TOKENS[0].issue(user_id)
     return SignedInUser(user_id, email, token)
 
 

@@ -40,6 +40,8 @@ from fluxforge.ratelimit import RateLimiter
 from fluxforge.rbac.access import AccessControl
 from fluxforge.rbac.cache import AuthzCache
 from fluxforge.rbac.controller import ApiKeyController, RoleBindingController, RoleController
+from fluxforge.runs.controller import RunController
+from fluxforge.scheduler.controller import SchedulerAdminController
 from fluxforge.telemetry import configure_tracing, request_id_var
 from fluxforge.tenancy.controller import NamespaceController, TenantAdminController, TenantController
 from fluxforge.tenancy.members import InvitationAcceptController, InvitationController, MemberController
@@ -181,6 +183,8 @@ def create_app(settings: Settings) -> Litestar:
             MeterController,
             UsageController,
             WorkflowController,
+            RunController,
+            SchedulerAdminController,
             PlanAdminController,
             CatalogController,
             SubscriptionController,

@@ -80,6 +80,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     stripe_api_key: str | None = None
     stripe_api_base: str | None = None
     stripe_webhook_secret: str | None = None
+    scheduler_lease_ms: Annotated[int, msgspec.Meta(ge=500)] = 10_000
+    scheduler_concurrency: Positive = 64
+    scheduler_tenant_concurrency: Positive = 100
+    scheduler_namespace_concurrency: Positive = 100
+    scheduler_sweep_interval: PositiveFloat = 0.5
+    scheduler_priority_aging_seconds: PositiveFloat = 60.0
+    scheduler_breaker_failures: Positive = 5
+    scheduler_breaker_reset_ms: Positive = 30_000
+    scheduler_breaker_probe_timeout_ms: Positive = 10_000
 
     def __post_init__(self) -> None:
         for name in ("database_url", "app_database_url"):

@@ -1,9 +1,11 @@
-"""The scheduler worker process.
+"""The scheduler worker process: executes runs, and keeps the platform tidy.
 
-Until runs exist it keeps the platform tidy: it announces itself in Redis with a heartbeat,
-keeps time partitions created ahead, purges expired idempotency keys and rotates the keys
-that sign access tokens when they are due. The loop, its
-signal handling and its connections are what the run scheduler builds on.
+Runs are executed by the scheduler engine (scheduler.engine): claims, leases, steps, fenced
+writes. Beside it the worker's loop announces the worker in Redis with a heartbeat, keeps
+time partitions created ahead, purges expired idempotency keys and rotates the keys that sign
+access tokens when they are due. On SIGTERM it starts nothing new, lets the attempts under
+way finish and be recorded (within FLUXFORGE_GRACEFUL_TIMEOUT), and releases its runs' leases
+so that other workers continue them at once.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from fluxforge.config import Settings
 from fluxforge.db import Database, create_pool
 from fluxforge.idempotency import purge_expired
 from fluxforge.identity.tokens import rotate_if_due
+from fluxforge.metering.selfmeter import SelfMeter
+from fluxforge.scheduler.engine import Engine
 
 log = logging.getLogger("fluxforge.worker")
 HEARTBEAT_TTL_SECONDS = 15
 MAINTENANCE_EVERY_SECONDS = 3600.0
-PARTITIONED_TABLES = ("audit_events",)
+PARTITIONED_TABLES = ("audit_events", "usage_events", "run_events")
 PARTITION_MONTHS_AHEAD = 3
 
 
@@ -39,6 +43,7 @@ class Worker:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = asyncio.Event()
         self._last_maintenance = float("-inf")
+        self.engine = Engine(settings, db, redis, self.worker_id)
 
     @property
     def heartbeat_key(self) -> str:
@@ -62,28 +67,39 @@ class Worker:
             self._last_maintenance = time.monotonic()
 
     async def run(self) -> None:
+        self.engine.start()
         log.info("worker started", extra={"worker_id": self.worker_id})
-        while not self.stopping.is_set():
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("worker tick failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), self.settings.worker_poll_interval)
-        await self.redis.delete(self.heartbeat_key)
+        try:
+            while not self.stopping.is_set():
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("worker tick failed; retrying")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), self.settings.worker_poll_interval)
+        finally:
+            await self.engine.stop(self.settings.graceful_timeout)
+        with contextlib.suppress(Exception):
+            await self.redis.delete(self.heartbeat_key)
         log.info("worker stopped", extra={"worker_id": self.worker_id})
 
 
 async def run_worker(settings: Settings) -> None:
     assert settings.redis_url is not None
-    pool = await create_pool(settings.resolved_app_database_url(), min_size=1, max_size=4)
+    pool = await create_pool(settings.resolved_app_database_url(), min_size=2, max_size=8)
     redis: Redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
-    worker = Worker(settings, Database(pool), redis)
+    db = Database(pool)
+    worker = Worker(settings, db, redis)
+    meter = SelfMeter(db) if settings.self_metering else None  # runs' and steps' usage
+    if meter is not None:
+        meter.start()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, worker.stopping.set)
     try:
         await worker.run()
     finally:
+        if meter is not None:
+            await meter.stop()
         await redis.aclose()
         await pool.close()
