@@ -40,9 +40,11 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import msgspec
+import psutil
 
 from baseline import (
     DEFAULT_DATABASE_URL,
@@ -80,10 +82,14 @@ class IngestFigures:
     p99_ms: float
     errors: int
     client_cpu_seconds: float
+    server_cpu_ms_per_1000: float
+    database_cpu_ms_per_1000: float
     copy_rows: int
     copy_seconds: float
     copy_rows_per_second: float
+    copy_cpu_ms_per_1000: float
     share_of_copy: float
+    cpu_share_of_copy: float
 
 
 @dataclass
@@ -223,8 +229,9 @@ async def count_rows(owner_url: str) -> int:
         await conn.close()
 
 
-async def raw_copy(owner_url: str, rows: list[Row], batch: int, connections: int) -> float:
-    """COPY the rows into the emptied table, one transaction per batch, like the endpoint."""
+async def raw_copy(owner_url: str, rows: list[Row], batch: int, connections: int) -> tuple[float, float]:
+    """COPY the rows into the emptied table, one transaction per batch, like the endpoint;
+    (seconds, CPU seconds of the database backends and of this process's encoding)."""
     conns = [await asyncpg.connect(owner_url) for _ in range(connections)]
     try:
         await conns[0].execute("TRUNCATE usage_events, usage_event_ids; CHECKPOINT")
@@ -236,12 +243,65 @@ async def raw_copy(owner_url: str, rows: list[Row], batch: int, connections: int
             while not queue.empty():
                 await conn.copy_records_to_table("usage_events", records=queue.get_nowait(), columns=COLUMNS)
 
+        meter = CpuMeter(urlsplit(owner_url).path.lstrip("/"))
+        client_cpu = time.process_time()
         started = time.perf_counter()
         await asyncio.gather(*(copier(c) for c in conns))
-        return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        _, database_cpu = meter.seconds()
+        return seconds, database_cpu + time.process_time() - client_cpu
     finally:
         for conn in conns:
             await conn.close()
+
+
+class CpuMeter:
+    """CPU seconds spent by the API server's processes and by the database's backends.
+
+    The machine may be shared (other jobs, the load generator): CPU time per event is the figure
+    that does not move with them, so the report gives it beside the wall-clock rates.
+    """
+
+    def __init__(self, database: str, server_pid: int | None = None) -> None:
+        self.database = database
+        self.server_pid = server_pid
+        self._start = self._read()
+
+    def _processes(self) -> tuple[list[psutil.Process], list[psutil.Process]]:
+        server: list[psutil.Process] = []
+        if self.server_pid is not None:
+            root = psutil.Process(self.server_pid)
+            server = [root, *root.children(recursive=True)]
+        marker = f" {self.database} "
+        backends = []
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            cmdline = proc.info["cmdline"] or []
+            if proc.info["name"] == "postgres" and cmdline and marker in cmdline[0] + " ":
+                backends.append(proc)
+        return server, backends
+
+    def _read(self) -> dict[str, dict[int, float]]:
+        server, backends = self._processes()
+        return {"server": _cpu_by_pid(server), "database": _cpu_by_pid(backends)}
+
+    def seconds(self) -> tuple[float, float]:
+        """(server, database) CPU seconds since the meter was made."""
+        now = self._read()
+        return tuple(  # type: ignore[return-value]
+            sum(cpu - self._start[part].get(pid, 0.0) for pid, cpu in now[part].items())
+            for part in ("server", "database")
+        )
+
+
+def _cpu_by_pid(processes: list[psutil.Process]) -> dict[int, float]:
+    found = {}
+    for proc in processes:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        found[proc.pid] = times.user + times.system
+    return found
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -376,13 +436,15 @@ def main() -> int:
             before = asyncio.run(count_rows(owner_url))
             print(f"ingest: {len(requests)} batches over {args.clients} connections ...", flush=True)
             cpu_before = time.process_time()
+            meter = CpuMeter(urlsplit(owner_url).path.lstrip("/"), proc.pid)
             seconds, latencies, errors = asyncio.run(post_all(args.port, requests, args.clients))
+            server_cpu, database_cpu = meter.seconds()
             client_cpu = time.process_time() - cpu_before
             stored = asyncio.run(count_rows(owner_url)) - before
             if proc.poll() is not None:
                 raise RuntimeError(f"server died during the run:\n{tail(log_path)}")
         print(f"raw COPY of {len(rows)} rows over {args.clients} connections ...", flush=True)
-        copy_seconds = asyncio.run(raw_copy(owner_url, rows, args.batch, args.clients))
+        copy_seconds, copy_cpu = asyncio.run(raw_copy(owner_url, rows, args.batch, args.clients))
         totals = asyncio.run(totals_benchmark(owner_url, app_url, args))
 
     offered = len(requests) * args.batch
@@ -398,10 +460,14 @@ def main() -> int:
         p99_ms=percentile(latencies, 0.99),
         errors=errors,
         client_cpu_seconds=client_cpu,
+        server_cpu_ms_per_1000=server_cpu / offered * 1e6,
+        database_cpu_ms_per_1000=database_cpu / offered * 1e6,
         copy_rows=len(rows),
         copy_seconds=copy_seconds,
         copy_rows_per_second=copy_rate,
+        copy_cpu_ms_per_1000=copy_cpu / len(rows) * 1e6,
         share_of_copy=(offered / seconds) / copy_rate,
+        cpu_share_of_copy=(copy_cpu / len(rows)) / ((server_cpu + database_cpu) / offered),
     )
     print()
     print(
@@ -412,6 +478,11 @@ def main() -> int:
     print(f"raw COPY:        {copy_rate:,.0f} rows/s ({len(rows):,} rows in {copy_seconds:.1f}s)")
     print(
         f"endpoint / COPY: {figures.share_of_copy:.0%} (stored rows: {figures.stored_rows_per_second / copy_rate:.0%})"
+    )
+    print(
+        f"CPU per 1,000:   endpoint {figures.server_cpu_ms_per_1000:.0f} ms (API) + "
+        f"{figures.database_cpu_ms_per_1000:.0f} ms (PostgreSQL), COPY {figures.copy_cpu_ms_per_1000:.0f} ms "
+        f"-> endpoint at {figures.cpu_share_of_copy:.0%} of COPY's efficiency"
     )
     print(
         f"usage_totals:    {totals.tenants} tenants x {totals.meters} meters x {totals.events:,} events -> "
