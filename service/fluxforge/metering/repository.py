@@ -1,7 +1,7 @@
 """SQL for meters, usage events, usage totals and closed usage periods.
 
 Ingest is one statement per batch (after a lock statement), whatever the batch holds: the
-events travel as one array per column, and the statement judges them (time bounds, closed
+events travel as one text per column, and the statement judges them (time bounds, closed
 periods, reserved types), claims their ids in `usage_event_ids` and stores the ones it
 claimed, returning only the events it did not store. Ids are claimed in key order, so two
 batches that share ids wait for each other instead of deadlocking. (COPY, faster still, is
@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from fluxforge.db import Connection
 from fluxforge.errors import Conflict
@@ -200,7 +201,8 @@ _INPUT = """
 /* fluxforge: usage ingest */
 WITH input AS (
     SELECT event_id COLLATE "C" AS event_id, occurred_at, type COLLATE "C" AS type, subject, properties, position
-    FROM unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])
+    FROM unnest(string_to_array($2, E'\\x1f'), string_to_array($3, E'\\x1f')::timestamptz[],
+                string_to_array($4, E'\\x1f'), string_to_array($5, E'\\x1f'), string_to_array($6, E'\\x1f'))
         WITH ORDINALITY AS u(event_id, occurred_at, type, subject, properties, position)
 ),
 closed AS MATERIALIZED (
@@ -291,16 +293,35 @@ async def ingest(
     refused = await conn.fetch(
         statement,
         tenant_id,
-        rows.event_ids,
-        rows.occurred_at,
-        rows.types,
-        rows.subjects,
-        rows.properties,
+        _joined(rows.event_ids),
+        _joined_times(rows.occurred_at),
+        _joined(rows.types),
+        _joined(rows.subjects),
+        _joined(rows.properties),
         earliest,
         latest,
         reserve_platform_types,
     )
     return [(row[0] - 1, row[1]) for row in refused]
+
+
+# Each column travels as one text, its values separated by the ASCII unit separator, which
+# PostgreSQL splits with `string_to_array`: encoding a text[] or timestamptz[] element by element
+# cost the API more than the database spends storing the row. No value can hold the separator:
+# ids, types and subjects refuse control characters, and JSON text escapes them.
+_SEPARATOR = "\x1f"
+
+
+def _joined(values: list[str]) -> str:
+    joined = _SEPARATOR.join(values)
+    if joined.count(_SEPARATOR) != len(values) - 1:
+        raise ValueError("a usage value holds the unit separator; the parser should have refused it")
+    return joined
+
+
+def _joined_times(values: list[datetime]) -> str:
+    """ISO 8601 with offsets (msgspec's encoding, in C), which PostgreSQL reads exactly."""
+    return msgspec.json.encode(values)[2:-2].replace(b'","', b"\x1f").decode()
 
 
 async def close_usage_period(conn: Connection, *, start: datetime, end: datetime) -> None:
