@@ -26,6 +26,7 @@ from fluxforge.billing.catalog.controller import CatalogController, PlanAdminCon
 from fluxforge.billing.invoices.controller import InvoiceAdminController, InvoiceController
 from fluxforge.billing.invoices.webhooks import StripeWebhookController
 from fluxforge.config import Settings
+from fluxforge.contract import openapi_tags
 from fluxforge.db import Database, create_pool
 from fluxforge.errors import EXCEPTION_HANDLERS
 from fluxforge.identity.admin_token import resolve_admin_token
@@ -93,6 +94,7 @@ def openapi_config() -> OpenAPIConfig:
                 ),
             }
         ),
+        tags=openapi_tags(),
         use_handler_docstrings=False,
         path="/openapi",
     )

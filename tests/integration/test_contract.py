@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 from litestar.testing import AsyncTestClient
@@ -35,3 +37,37 @@ def test_every_operation_is_named_tagged_and_documents_problems() -> None:
                     if status.startswith(("4", "5")):
                         assert "application/problem+json" in response["content"], f"{method} {path} {status}"
     assert len(operation_ids) == len(set(operation_ids))
+
+
+PASCAL_CASE = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)*$")
+METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
+
+
+def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def test_operation_ids_are_unique_pascal_case() -> None:
+    spec = yaml.safe_load(COMMITTED.read_text())
+    ids = [operation["operationId"] for _, _, operation in operations(spec)]
+    assert [i for i in ids if not PASCAL_CASE.match(i)] == []
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+
+
+def test_each_operation_has_one_declared_and_described_tag() -> None:
+    spec = yaml.safe_load(COMMITTED.read_text())
+    declared = {tag["name"]: tag.get("description", "") for tag in spec["tags"]}
+    assert all(PASCAL_CASE.match(name) and description for name, description in declared.items()), declared
+    used = set()
+    for method, path, operation in operations(spec):
+        assert len(operation["tags"]) == 1, f"{method} {path}: {operation['tags']}"
+        tag = operation["tags"][0]
+        assert tag in declared, f"{method} {path}: tag {tag} is not declared in fluxforge.contract.TAGS"
+        assert tag.startswith("Admin") == path.startswith("/v1/admin/"), f"{method} {path}: {tag}"
+        used.add(tag)
+    assert set(declared) - used == set(), "declared tags that no route uses"

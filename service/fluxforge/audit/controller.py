@@ -98,11 +98,11 @@ async def export_chunks(
 
 class AuditEventController(Controller):
     path = "/v1/tenants/{tenant:str}/audit-events"
-    tags = ["audit"]
+    tags = ["Audit"]
     security = BearerSecurity
 
     @get(
-        operation_id="listAuditEvents",
+        operation_id="ListAuditEvents",
         summary="Audit events of the tenant, newest first, filtered by actor, action and time",
         guards=[require("audit:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -129,7 +129,7 @@ class AuditEventController(Controller):
 
     @get(
         "/export",
-        operation_id="exportAuditEvents",
+        operation_id="ExportAuditEvents",
         summary="Download the tenant's audit events (same filters as the list) as CSV or JSON lines, streamed",
         guards=[require("audit:read")],
         responses=problem_responses(400, 401, 403, 404, 429),

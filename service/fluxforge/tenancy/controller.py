@@ -81,12 +81,12 @@ async def _save_change(
 
 class TenantAdminController(Controller):
     path = "/v1/admin/tenants"
-    tags = ["admin: tenants"]
+    tags = ["AdminTenants"]
     guards = [require_admin]
     security = [{"adminToken": []}]
 
     @post(
-        operation_id="createTenant",
+        operation_id="AdminCreateTenant",
         summary="Provision a tenant",
         status_code=201,
         responses=problem_responses(400, 401, 409, 413),
@@ -126,7 +126,7 @@ class TenantAdminController(Controller):
                 await record(conn, principal=principal, key=idempotency_key, response=stored)
         return response
 
-    @get(operation_id="listTenants", summary="List tenants", responses=problem_responses(400, 401))
+    @get(operation_id="AdminListTenants", summary="List tenants", responses=problem_responses(400, 401))
     async def list_tenants(
         self,
         state: State,
@@ -144,7 +144,7 @@ class TenantAdminController(Controller):
 
     @get(
         "/{tenant:str}",
-        operation_id="getTenant",
+        operation_id="AdminGetTenant",
         summary="Get a tenant",
         responses=problem_responses(400, 401, 404),
         response_headers=ETAG_HEADER,
@@ -156,7 +156,7 @@ class TenantAdminController(Controller):
 
     @patch(
         "/{tenant:str}",
-        operation_id="updateTenant",
+        operation_id="AdminUpdateTenant",
         summary="Change a tenant's display name or status (JSON merge patch; needs If-Match)",
         responses=problem_responses(400, 401, 404, 409, 412, 428),
         response_headers=ETAG_HEADER,
@@ -182,7 +182,7 @@ class TenantAdminController(Controller):
 
     @delete(
         "/{tenant:str}",
-        operation_id="deleteTenant",
+        operation_id="AdminDeleteTenant",
         summary="Soft-delete a tenant (If-Match optional)",
         status_code=200,
         responses=problem_responses(400, 401, 404, 412),
@@ -221,11 +221,11 @@ async def invalidate(request: Request[Any, Any, Any], tenant_id: uuid.UUID) -> N
 
 class TenantController(Controller):
     path = "/v1/tenants"
-    tags = ["tenants"]
+    tags = ["Tenants"]
     security = BearerSecurity
 
     @post(
-        operation_id="createMyTenant",
+        operation_id="CreateMyTenant",
         summary="Create a tenant; the caller becomes its owner and a `default` namespace is made",
         status_code=201,
         guards=[require_user],
@@ -280,7 +280,7 @@ class TenantController(Controller):
         )
 
     @get(
-        operation_id="listMyTenants",
+        operation_id="ListMyTenants",
         summary="The tenants the caller belongs to",
         guards=[require_user],
         responses=problem_responses(400, 401, 403),
@@ -297,7 +297,7 @@ class TenantController(Controller):
 
     @get(
         "/{tenant:str}",
-        operation_id="getMyTenant",
+        operation_id="GetMyTenant",
         summary="Get a tenant the caller belongs to",
         guards=[require("tenant:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -311,7 +311,7 @@ class TenantController(Controller):
 
     @patch(
         "/{tenant:str}",
-        operation_id="updateMyTenant",
+        operation_id="UpdateMyTenant",
         summary="Rename a tenant (JSON merge patch; needs If-Match)",
         guards=[require("tenant:update")],
         responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
@@ -338,7 +338,7 @@ class TenantController(Controller):
 
     @delete(
         "/{tenant:str}",
-        operation_id="deleteMyTenant",
+        operation_id="DeleteMyTenant",
         summary="Soft-delete a tenant (owners only; If-Match optional)",
         status_code=200,
         guards=[require("tenant:delete")],
@@ -377,11 +377,11 @@ async def _namespace_or_404(conn: Connection, access: TenantAccess, *, for_updat
 
 class NamespaceController(Controller):
     path = "/v1/tenants/{tenant:str}/namespaces"
-    tags = ["namespaces"]
+    tags = ["Namespaces"]
     security = BearerSecurity
 
     @post(
-        operation_id="createNamespace",
+        operation_id="CreateNamespace",
         summary="Create a namespace",
         status_code=201,
         guards=[require("namespace:create")],
@@ -407,7 +407,7 @@ class NamespaceController(Controller):
         return namespace_response(namespace, 201)
 
     @get(
-        operation_id="listNamespaces",
+        operation_id="ListNamespaces",
         summary="List the namespaces the caller may see",
         guards=[require("tenant:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -431,7 +431,7 @@ class NamespaceController(Controller):
 
     @get(
         "/{namespace:str}",
-        operation_id="getNamespace",
+        operation_id="GetNamespace",
         summary="Get a namespace",
         guards=[require("namespace:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -447,7 +447,7 @@ class NamespaceController(Controller):
 
     @patch(
         "/{namespace:str}",
-        operation_id="updateNamespace",
+        operation_id="UpdateNamespace",
         summary="Change a namespace's display name or labels (JSON merge patch; needs If-Match)",
         guards=[require("namespace:update")],
         responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
@@ -473,7 +473,7 @@ class NamespaceController(Controller):
 
     @delete(
         "/{namespace:str}",
-        operation_id="deleteNamespace",
+        operation_id="DeleteNamespace",
         summary="Soft-delete a namespace; bindings in it stop granting anything (If-Match optional)",
         status_code=200,
         guards=[require("namespace:delete")],

@@ -41,11 +41,11 @@ InvitationRef = Annotated[uuid.UUID, PathParameter(description="The invitation's
 
 class MemberController(Controller):
     path = "/v1/tenants/{tenant:str}/members"
-    tags = ["members"]
+    tags = ["Members"]
     security = BearerSecurity
 
     @get(
-        operation_id="listMembers",
+        operation_id="ListMembers",
         summary="Members with their role bindings",
         guards=[require("member:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -66,7 +66,7 @@ class MemberController(Controller):
 
     @delete(
         "/{user_id:uuid}",
-        operation_id="removeMember",
+        operation_id="RemoveMember",
         summary="Remove a member and all their role bindings (never the last owner)",
         guards=[require("member:remove")],
         responses=problem_responses(400, 401, 403, 404, 409, 429),
@@ -93,11 +93,11 @@ class MemberController(Controller):
 
 class InvitationController(Controller):
     path = "/v1/tenants/{tenant:str}/invitations"
-    tags = ["members"]
+    tags = ["Invitations"]
     security = BearerSecurity
 
     @post(
-        operation_id="createInvitation",
+        operation_id="CreateInvitation",
         summary="Invite someone by email; the token in the response is shown only once",
         status_code=201,
         guards=[require("member:invite")],
@@ -128,7 +128,7 @@ class InvitationController(Controller):
         return Response(InvitationCreated(**msgspec.structs.asdict(invitation), token=token), status_code=201)
 
     @get(
-        operation_id="listInvitations",
+        operation_id="ListInvitations",
         summary="Invitations and their status",
         guards=[require("member:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -149,7 +149,7 @@ class InvitationController(Controller):
 
     @delete(
         "/{invitation_id:uuid}",
-        operation_id="revokeInvitation",
+        operation_id="RevokeInvitation",
         summary="Revoke a pending invitation",
         status_code=200,
         guards=[require("member:invite")],
@@ -175,11 +175,11 @@ class InvitationController(Controller):
 
 class InvitationAcceptController(Controller):
     path = "/v1/invitations/accept"
-    tags = ["members"]
+    tags = ["Invitations"]
     security = BearerSecurity
 
     @post(
-        operation_id="acceptInvitation",
+        operation_id="AcceptInvitation",
         summary="Accept an invitation as the signed-in user; joins the tenant with the invited role",
         status_code=200,
         guards=[require_user],

@@ -125,12 +125,12 @@ def _replayed(stored: StoredResponse, body_type: type[Any]) -> Response[Any]:
 
 class PlanAdminController(Controller):
     path = "/v1/admin/plans"
-    tags = ["admin: plans"]
+    tags = ["AdminPlans"]
     guards = [require_admin]
     security = [{"adminToken": []}]
 
     @post(
-        operation_id="createPlan",
+        operation_id="AdminCreatePlan",
         summary="Create a plan with its first version",
         status_code=201,
         responses=problem_responses(400, 401, 409, 413),
@@ -176,7 +176,7 @@ class PlanAdminController(Controller):
             await _remember(conn, request, idempotency_key, response, plan)
         return response
 
-    @get(operation_id="listPlans", summary="List plans", responses=problem_responses(400, 401))
+    @get(operation_id="AdminListPlans", summary="List plans", responses=problem_responses(400, 401))
     async def list_plans(
         self,
         state: State,
@@ -193,7 +193,7 @@ class PlanAdminController(Controller):
 
     @get(
         "/{plan:str}",
-        operation_id="getPlan",
+        operation_id="AdminGetPlan",
         summary="Get a plan with all its versions",
         responses=problem_responses(400, 401, 404),
         response_headers=PLAN_ETAG,
@@ -205,7 +205,7 @@ class PlanAdminController(Controller):
 
     @patch(
         "/{plan:str}",
-        operation_id="updatePlan",
+        operation_id="AdminUpdatePlan",
         summary="Rename, describe or retire a plan (JSON merge patch; needs If-Match)",
         responses=problem_responses(400, 401, 404, 409, 412, 428),
         response_headers=PLAN_ETAG,
@@ -235,7 +235,7 @@ class PlanAdminController(Controller):
 
     @post(
         "/{plan:str}/versions",
-        operation_id="createPlanVersion",
+        operation_id="AdminCreatePlanVersion",
         summary="Add a version of a plan's terms, in force from its effective_from (If-Match optional)",
         status_code=201,
         responses=problem_responses(400, 401, 404, 409, 412, 413),
@@ -294,7 +294,7 @@ class PlanAdminController(Controller):
 
     @get(
         "/{plan:str}/versions/{version:int}",
-        operation_id="getPlanVersion",
+        operation_id="AdminGetPlanVersion",
         summary="Get one version of a plan's terms",
         responses=problem_responses(400, 401, 404),
     )
@@ -304,7 +304,7 @@ class PlanAdminController(Controller):
 
     @delete(
         "/{plan:str}/versions/{version:int}",
-        operation_id="withdrawPlanVersion",
+        operation_id="AdminWithdrawPlanVersion",
         summary="Withdraw a version that has not taken effect yet (If-Match optional)",
         status_code=200,
         responses=problem_responses(400, 401, 404, 409, 412),
@@ -355,11 +355,11 @@ async def _version_or_404(conn: Connection, plan: str, version: int) -> PlanVers
 
 class CatalogController(Controller):
     path = "/v1/tenants/{tenant:str}/plans"
-    tags = ["billing"]
+    tags = ["Plans"]
     security = BearerSecurity
 
     @get(
-        operation_id="listCatalogPlans",
+        operation_id="ListCatalogPlans",
         summary="The plans a tenant may subscribe to (active plans, with their versions)",
         guards=[require("billing:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -382,7 +382,7 @@ class CatalogController(Controller):
 
     @get(
         "/{plan:str}",
-        operation_id="getCatalogPlan",
+        operation_id="GetCatalogPlan",
         summary="Get a plan of the catalog (also a retired one, which existing subscriptions may still be on)",
         guards=[require("billing:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -469,11 +469,11 @@ async def _change_subscription(
 
 class SubscriptionController(Controller):
     path = "/v1/tenants/{tenant:str}/subscription"
-    tags = ["billing"]
+    tags = ["Subscriptions"]
     security = BearerSecurity
 
     @get(
-        operation_id="getSubscription",
+        operation_id="GetSubscription",
         summary="The tenant's subscription: the plan version in force now and the scheduled changes",
         guards=[require("billing:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -492,7 +492,7 @@ class SubscriptionController(Controller):
         return subscription_response(view)
 
     @post(
-        operation_id="subscribe",
+        operation_id="Subscribe",
         summary="Subscribe to a plan, now or from a later time",
         status_code=201,
         guards=[require("billing:write")],
@@ -524,7 +524,7 @@ class SubscriptionController(Controller):
         return response
 
     @put(
-        operation_id="changeSubscriptionPlan",
+        operation_id="ChangeSubscriptionPlan",
         summary="Move to another plan, now or from a later time (needs If-Match)",
         guards=[require("billing:write")],
         responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
@@ -547,7 +547,7 @@ class SubscriptionController(Controller):
         return subscription_response(view)
 
     @delete(
-        operation_id="cancelSubscription",
+        operation_id="CancelSubscription",
         summary="Cancel the subscription, now or from a later time (needs If-Match)",
         status_code=200,
         guards=[require("billing:write")],
@@ -575,7 +575,7 @@ class SubscriptionController(Controller):
 
     @get(
         "/changes",
-        operation_id="listSubscriptionChanges",
+        operation_id="ListSubscriptionChanges",
         summary="The subscription's history of changes, in the order they were made",
         guards=[require("billing:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
