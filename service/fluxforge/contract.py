@@ -1,5 +1,9 @@
 """What the OpenAPI contract declares beyond the routes themselves: tags and security schemes.
 
+Security requirements mirror the guards (the contract test checks each route against its guard):
+`require(permission)` takes a user's access token or an API key, `require_user` only a user's
+access token, `require_admin` only the platform admin token.
+
 Tags become the modules of generated SDKs (`fluxforge_client.api.role_bindings`), so every route
 carries exactly one, named in PascalCase, and each is declared here with a description; the
 contract test refuses a route whose tag is not in this list.
@@ -7,7 +11,7 @@ contract test refuses a route whose tag is not in this list.
 
 from __future__ import annotations
 
-from litestar.openapi.spec import Tag
+from litestar.openapi.spec import OAuthFlow, OAuthFlows, Reference, SecurityScheme, Tag
 
 TAGS: dict[str, str] = {
     "Health": "Liveness and readiness probes for load balancers and orchestrators; no authentication.",
@@ -40,3 +44,55 @@ TAGS: dict[str, str] = {
 
 def openapi_tags() -> list[Tag]:
     return [Tag(name=name, description=description) for name, description in TAGS.items()]
+
+
+Security = list[dict[str, list[str]]]
+TENANT_SECURITY: Security = [{"userToken": []}, {"oidcSignIn": []}, {"apiKey": []}]
+"""Routes guarded by `require(permission)`: a signed-in user's access token or a tenant's API key."""
+USER_SECURITY: Security = [{"userToken": []}, {"oidcSignIn": []}]
+"""Routes guarded by `require_user`: people only, never an API key."""
+ADMIN_SECURITY: Security = [{"adminToken": []}]
+"""Routes guarded by `require_admin` (everything under /v1/admin)."""
+
+
+def security_schemes() -> dict[str, SecurityScheme | Reference]:
+    return {
+        "userToken": SecurityScheme(
+            type="http",
+            scheme="bearer",
+            bearer_format="JWT",
+            description="A user's access token: an RS256 JWT from POST /v1/auth/token, verifiable with the keys "
+            "at /.well-known/jwks.json; short-lived, renewed with the refresh token.",
+        ),
+        "oidcSignIn": SecurityScheme(
+            type="oauth2",
+            description="How a person obtains a userToken. FluxForge signs people in with an OpenID Connect "
+            "provider (authorization code flow with PKCE S256, state and nonce): open "
+            "/v1/auth/login/{provider} in a browser; after the provider's redirect to "
+            "/v1/auth/callback/{provider}, the browser lands on /auth/complete?code=<one-time login code>; "
+            'trade it at POST /v1/auth/token with the JSON body {"grant_type": "login_code", "code": ...} '
+            'for an access and a refresh token; renew with {"grant_type": "refresh_token", ...}. The '
+            "token request is JSON, not a form, and there are no scopes: permissions come from role bindings.",
+            flows=OAuthFlows(
+                authorization_code=OAuthFlow(
+                    authorization_url="/v1/auth/login/{provider}",
+                    token_url="/v1/auth/token",  # noqa: S106 - a path, not a secret
+                    refresh_url="/v1/auth/token",
+                    scopes={},
+                )
+            ),
+        ),
+        "apiKey": SecurityScheme(
+            type="http",
+            scheme="bearer",
+            bearer_format="ffk_<prefix>_<secret>",
+            description="A tenant's API key, sent as 'Authorization: Bearer ffk_...'. Works only in the tenant that "
+            "issued it, with the permissions of the role it is bound to.",
+        ),
+        "adminToken": SecurityScheme(
+            type="http",
+            scheme="bearer",
+            description="The platform operator's bootstrap admin token (FLUXFORGE_ADMIN_TOKEN, or the ffadm_... "
+            "token generated at first start); accepted only under /v1/admin.",
+        ),
+    }

@@ -7,9 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from litestar.handlers import HTTPRouteHandler
 from litestar.testing import AsyncTestClient
 
-from fluxforge.cli import openapi_yaml
+from fluxforge.cli import offline_app, openapi_yaml
+from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY, USER_SECURITY
+from fluxforge.identity.admin_token import require_admin
+from fluxforge.rbac.access import require_user
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi.yaml"
 
@@ -71,3 +75,45 @@ def test_each_operation_has_one_declared_and_described_tag() -> None:
         assert tag.startswith("Admin") == path.startswith("/v1/admin/"), f"{method} {path}: {tag}"
         used.add(tag)
     assert set(declared) - used == set(), "declared tags that no route uses"
+
+
+def _expected_security(handler: HTTPRouteHandler) -> list[dict[str, list[str]]] | None:
+    """What a route must declare, read from the guards that really run on it."""
+    guards = [getattr(g, "func", g) for g in handler.resolve_guards()]  # sync guards come wrapped
+    if require_admin in guards:
+        return ADMIN_SECURITY
+    if require_user in guards:
+        return USER_SECURITY
+    if any(getattr(g, "__qualname__", "") == "require.<locals>.guard" for g in guards):
+        return TENANT_SECURITY
+    assert guards == [], f"{handler.operation_id}: unknown guard {guards}"
+    return None
+
+
+def test_security_matches_the_guards() -> None:
+    app = offline_app()
+    spec = yaml.safe_load(COMMITTED.read_text())
+    declared = {op["operationId"]: op.get("security") for _, _, op in operations(spec)}
+    public = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not handler.resolve_include_in_schema():
+                continue
+            expected = _expected_security(handler)
+            assert declared[handler.operation_id] == expected, handler.operation_id
+            if expected is None:
+                public.add(handler.operation_id)
+    schemes = spec["components"]["securitySchemes"]
+    assert {"userToken", "apiKey", "oidcSignIn", "adminToken"} <= set(schemes)
+    assert schemes["oidcSignIn"]["flows"]["authorizationCode"]["tokenUrl"] == "/v1/auth/token"
+    # Unauthenticated on purpose: probes, the sign-in flow itself, the JWKS and Stripe's signed webhook.
+    assert public == {
+        "GetLiveness",
+        "GetReadiness",
+        "StartSignIn",
+        "FinishSignIn",
+        "CreateTokens",
+        "Logout",
+        "GetJwks",
+        "ReceiveStripeWebhook",
+    }

@@ -16,11 +16,12 @@ from litestar.response import Stream
 
 from fluxforge.audit import logic, repository
 from fluxforge.audit.models import AuditEvent, AuditEventPage, AuditFilter, AuditPosition, ExportFormat
+from fluxforge.contract import TENANT_SECURITY
 from fluxforge.conventions import DEFAULT_LIMIT, Cursor, Limit
 from fluxforge.db import Database
 from fluxforge.errors import problem_responses
 from fluxforge.rbac.access import require
-from fluxforge.tenancy.controller import BearerSecurity, TenantPath, access_of
+from fluxforge.tenancy.controller import TenantPath, access_of
 
 EXPORT_BATCH = 1_000
 """Rows per query while exporting: a large export streams through memory one batch at a time."""
@@ -99,7 +100,7 @@ async def export_chunks(
 class AuditEventController(Controller):
     path = "/v1/tenants/{tenant:str}/audit-events"
     tags = ["Audit"]
-    security = BearerSecurity
+    security = TENANT_SECURITY
 
     @get(
         operation_id="ListAuditEvents",

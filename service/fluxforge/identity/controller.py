@@ -30,6 +30,7 @@ from litestar.enums import MediaType
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import Redirect
 
+from fluxforge.contract import USER_SECURITY
 from fluxforge.credentials import new_secret
 from fluxforge.errors import BadRequest, NotFound, Unauthorized, problem_responses
 from fluxforge.identity import repository
@@ -197,7 +198,7 @@ class AuthController(Controller):
         operation_id="GetCurrentUser",
         summary="The signed-in user, with the provider accounts they sign in with",
         guards=[require_user],
-        security=[{"bearer": []}],
+        security=USER_SECURITY,
         responses=problem_responses(401, 403),
     )
     async def get_current_user(self, request: Request[Any, Any, Any], state: State) -> User:

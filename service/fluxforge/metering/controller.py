@@ -17,6 +17,7 @@ from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 from litestar.typing import FieldDefinition
 
 from fluxforge.audit import repository as audit
+from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -45,7 +46,7 @@ from fluxforge.metering.models import (
     Window,
 )
 from fluxforge.rbac.access import require
-from fluxforge.tenancy.controller import BearerSecurity, IfMatch, TenantPath, access_of
+from fluxforge.tenancy.controller import IfMatch, TenantPath, access_of
 
 PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 """Audit rows of platform-wide changes (the platform's meters) carry the nil tenant id."""
@@ -110,7 +111,7 @@ class MeterAdminController(Controller):
     path = "/v1/admin/meters"
     tags = ["AdminMeters"]
     guards = [require_admin]
-    security = [{"adminToken": []}]
+    security = ADMIN_SECURITY
 
     @post(
         operation_id="CreatePlatformMeter",
@@ -211,7 +212,7 @@ class MeterController(Controller):
 
     path = "/v1/tenants/{tenant:str}/meters"
     tags = ["Meters"]
-    security = BearerSecurity
+    security = TENANT_SECURITY
 
     @post(
         operation_id="CreateMeter",
@@ -406,7 +407,7 @@ GroupByParam = Annotated[
 class UsageController(Controller):
     path = "/v1/tenants/{tenant:str}/usage"
     tags = ["Usage"]
-    security = BearerSecurity
+    security = TENANT_SECURITY
 
     @post(
         operation_id="IngestUsage",

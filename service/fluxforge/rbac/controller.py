@@ -13,6 +13,7 @@ from litestar.datastructures import ResponseHeader, State
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
+from fluxforge.contract import TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -44,7 +45,7 @@ from fluxforge.rbac.models import (
     TenantAccess,
 )
 from fluxforge.rbac.permissions import ALL_PERMISSIONS, BUILTIN_ROLES, effective_role_permissions
-from fluxforge.tenancy.controller import BearerSecurity, IfMatch, TenantPath, access_of, invalidate
+from fluxforge.tenancy.controller import IfMatch, TenantPath, access_of, invalidate
 
 RoleRef = Annotated[str, PathParameter(description="The custom role's name.", max_length=40)]
 IdRef = Annotated[uuid.UUID, PathParameter(description="The id.")]
@@ -94,7 +95,7 @@ async def namespace_id_of(request: Request[Any, Any, Any], access: TenantAccess,
 class RoleController(Controller):
     path = "/v1/tenants/{tenant:str}/roles"
     tags = ["Roles"]
-    security = BearerSecurity
+    security = TENANT_SECURITY
 
     @get(
         operation_id="ListRoles",
@@ -187,7 +188,7 @@ class RoleController(Controller):
 class RoleBindingController(Controller):
     path = "/v1/tenants/{tenant:str}/role-bindings"
     tags = ["RoleBindings"]
-    security = BearerSecurity
+    security = TENANT_SECURITY
 
     @get(
         operation_id="ListRoleBindings",
@@ -286,7 +287,7 @@ async def ensure_subject(conn: Connection, subject_type: str, subject_id: uuid.U
 class ApiKeyController(Controller):
     path = "/v1/tenants/{tenant:str}/api-keys"
     tags = ["ApiKeys"]
-    security = BearerSecurity
+    security = TENANT_SECURITY
 
     @post(
         operation_id="CreateApiKey",

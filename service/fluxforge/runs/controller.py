@@ -19,6 +19,7 @@ from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParam
 from litestar.response import ServerSentEvent
 
 from fluxforge.audit import repository as audit
+from fluxforge.contract import TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -48,7 +49,7 @@ from fluxforge.runs.models import (
 )
 from fluxforge.scheduler import progress
 from fluxforge.scheduler.states import RunState, run_transition
-from fluxforge.tenancy.controller import BearerSecurity, IfMatch, NamespaceRef, TenantPath, access_of
+from fluxforge.tenancy.controller import IfMatch, NamespaceRef, TenantPath, access_of
 from fluxforge.workflows import dag
 from fluxforge.workflows import repository as workflows
 from fluxforge.workflows.models import WorkflowSpec
@@ -120,7 +121,7 @@ async def _trace(conn: Connection, access: TenantAccess, run_id: uuid.UUID) -> t
 class RunController(Controller):
     path = "/v1/tenants/{tenant:str}/namespaces/{namespace:str}/runs"
     tags = ["Runs"]
-    security = BearerSecurity
+    security = TENANT_SECURITY
 
     @post(
         operation_id="CreateRun",

@@ -11,6 +11,7 @@ from litestar.params import JSONBody
 from redis.exceptions import RedisError
 
 from fluxforge.audit import repository as audit
+from fluxforge.contract import ADMIN_SECURITY
 from fluxforge.conventions import check_version, etag, required_version
 from fluxforge.errors import problem_responses
 from fluxforge.identity.admin_token import require_admin
@@ -39,7 +40,7 @@ class SchedulerAdminController(Controller):
     path = "/v1/admin/scheduler"
     tags = ["AdminScheduler"]
     guards = [require_admin]
-    security = [{"adminToken": []}]
+    security = ADMIN_SECURITY
 
     @get(
         operation_id="GetScheduler",

@@ -13,6 +13,7 @@ from litestar.datastructures import ResponseHeader, State
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
+from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY, USER_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -83,7 +84,7 @@ class TenantAdminController(Controller):
     path = "/v1/admin/tenants"
     tags = ["AdminTenants"]
     guards = [require_admin]
-    security = [{"adminToken": []}]
+    security = ADMIN_SECURITY
 
     @post(
         operation_id="AdminCreateTenant",
@@ -203,7 +204,6 @@ class TenantAdminController(Controller):
 
 # --- self-service: a signed-in user's tenants ----------------------------------------------
 
-BearerSecurity: list[dict[str, list[str]]] = [{"bearer": []}]
 NamespaceRef = Annotated[str, PathParameter(description="The namespace's name.", max_length=63)]
 TenantPath = Annotated[str, PathParameter(description="The tenant's id or slug.", max_length=64)]
 DEFAULT_NAMESPACE = "default"
@@ -222,13 +222,13 @@ async def invalidate(request: Request[Any, Any, Any], tenant_id: uuid.UUID) -> N
 class TenantController(Controller):
     path = "/v1/tenants"
     tags = ["Tenants"]
-    security = BearerSecurity
 
     @post(
         operation_id="CreateMyTenant",
         summary="Create a tenant; the caller becomes its owner and a `default` namespace is made",
         status_code=201,
         guards=[require_user],
+        security=USER_SECURITY,
         responses=problem_responses(400, 401, 403, 409, 413),
         response_headers=ETAG_HEADER,
     )
@@ -283,6 +283,7 @@ class TenantController(Controller):
         operation_id="ListMyTenants",
         summary="The tenants the caller belongs to",
         guards=[require_user],
+        security=USER_SECURITY,
         responses=problem_responses(400, 401, 403),
     )
     async def list_mine(
@@ -300,6 +301,7 @@ class TenantController(Controller):
         operation_id="GetMyTenant",
         summary="Get a tenant the caller belongs to",
         guards=[require("tenant:read")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 429),
         response_headers=ETAG_HEADER,
     )
@@ -314,6 +316,7 @@ class TenantController(Controller):
         operation_id="UpdateMyTenant",
         summary="Rename a tenant (JSON merge patch; needs If-Match)",
         guards=[require("tenant:update")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
         response_headers=ETAG_HEADER,
     )
@@ -342,6 +345,7 @@ class TenantController(Controller):
         summary="Soft-delete a tenant (owners only; If-Match optional)",
         status_code=200,
         guards=[require("tenant:delete")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 412, 429),
         response_headers=ETAG_HEADER,
     )
@@ -378,13 +382,13 @@ async def _namespace_or_404(conn: Connection, access: TenantAccess, *, for_updat
 class NamespaceController(Controller):
     path = "/v1/tenants/{tenant:str}/namespaces"
     tags = ["Namespaces"]
-    security = BearerSecurity
 
     @post(
         operation_id="CreateNamespace",
         summary="Create a namespace",
         status_code=201,
         guards=[require("namespace:create")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 409, 429),
         response_headers=ETAG_HEADER,
     )
@@ -410,6 +414,7 @@ class NamespaceController(Controller):
         operation_id="ListNamespaces",
         summary="List the namespaces the caller may see",
         guards=[require("tenant:read")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 429),
     )
     async def list_all(
@@ -434,6 +439,7 @@ class NamespaceController(Controller):
         operation_id="GetNamespace",
         summary="Get a namespace",
         guards=[require("namespace:read")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 429),
         response_headers=ETAG_HEADER,
     )
@@ -450,6 +456,7 @@ class NamespaceController(Controller):
         operation_id="UpdateNamespace",
         summary="Change a namespace's display name or labels (JSON merge patch; needs If-Match)",
         guards=[require("namespace:update")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
         response_headers=ETAG_HEADER,
     )
@@ -477,6 +484,7 @@ class NamespaceController(Controller):
         summary="Soft-delete a namespace; bindings in it stop granting anything (If-Match optional)",
         status_code=200,
         guards=[require("namespace:delete")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 412, 429),
         response_headers=ETAG_HEADER,
     )

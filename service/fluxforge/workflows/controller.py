@@ -21,6 +21,7 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, Reques
 from litestar.params import PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
+from fluxforge.contract import TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -37,7 +38,7 @@ from fluxforge.errors import BadRequest, Conflict, FieldError, InvalidRequest, N
 from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
 from fluxforge.rbac.access import require
 from fluxforge.rbac.models import TenantAccess
-from fluxforge.tenancy.controller import BearerSecurity, IfMatch, NamespaceRef, TenantPath, access_of
+from fluxforge.tenancy.controller import IfMatch, NamespaceRef, TenantPath, access_of
 from fluxforge.workflows import dag, manifest, repository
 from fluxforge.workflows.models import (
     MAX_MANIFEST_BYTES,
@@ -125,7 +126,7 @@ async def _live_or_404(conn: Connection, access: TenantAccess, name: str, *, for
 class WorkflowController(Controller):
     path = "/v1/tenants/{tenant:str}/namespaces/{namespace:str}"
     tags = ["Workflows"]
-    security = BearerSecurity
+    security = TENANT_SECURITY
 
     @post(
         "/workflows",

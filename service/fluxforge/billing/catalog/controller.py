@@ -34,6 +34,7 @@ from fluxforge.billing.catalog.models import (
     SubscriptionRequest,
 )
 from fluxforge.billing.catalog.pricing import PlanVersion
+from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -50,7 +51,7 @@ from fluxforge.errors import FieldError, NotFound, problem_responses
 from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.rbac.access import require
-from fluxforge.tenancy.controller import BearerSecurity, TenantPath, access_of
+from fluxforge.tenancy.controller import TenantPath, access_of
 
 PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 """Plans belong to no tenant: their audit events are filed under the nil UUID (platform scope)."""
@@ -127,7 +128,7 @@ class PlanAdminController(Controller):
     path = "/v1/admin/plans"
     tags = ["AdminPlans"]
     guards = [require_admin]
-    security = [{"adminToken": []}]
+    security = ADMIN_SECURITY
 
     @post(
         operation_id="AdminCreatePlan",
@@ -356,7 +357,7 @@ async def _version_or_404(conn: Connection, plan: str, version: int) -> PlanVers
 class CatalogController(Controller):
     path = "/v1/tenants/{tenant:str}/plans"
     tags = ["Plans"]
-    security = BearerSecurity
+    security = TENANT_SECURITY
 
     @get(
         operation_id="ListCatalogPlans",
@@ -470,7 +471,7 @@ async def _change_subscription(
 class SubscriptionController(Controller):
     path = "/v1/tenants/{tenant:str}/subscription"
     tags = ["Subscriptions"]
-    security = BearerSecurity
+    security = TENANT_SECURITY
 
     @get(
         operation_id="GetSubscription",

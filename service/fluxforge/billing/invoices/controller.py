@@ -43,12 +43,13 @@ from fluxforge.billing.invoices.models import (
     PeriodCloseResult,
 )
 from fluxforge.billing.invoices.stripe_export import export_invoice, stripe_session
+from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY
 from fluxforge.conventions import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, etag, page_of, required_version
 from fluxforge.errors import NotFound, ProblemError, problem_responses
 from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.rbac.access import require
-from fluxforge.tenancy.controller import BearerSecurity, TenantPath, access_of
+from fluxforge.tenancy.controller import TenantPath, access_of
 
 InvoiceId = Annotated[uuid.UUID, PathParameter(description="The invoice's id.")]
 IfMatch = Annotated[
@@ -126,7 +127,7 @@ class InvoiceDocumentOperation(Operation):
 class InvoiceController(Controller):
     path = "/v1/tenants/{tenant:str}/invoices"
     tags = ["Invoices"]
-    security = BearerSecurity
+    security = TENANT_SECURITY
 
     @get(
         operation_id="ListInvoices",
@@ -173,7 +174,7 @@ class InvoiceAdminController(Controller):
     path = "/v1/admin"
     tags = ["AdminBilling"]
     guards = [require_admin]
-    security = [{"adminToken": []}]
+    security = ADMIN_SECURITY
 
     @post(
         "/billing/periods/close",
