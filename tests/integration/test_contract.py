@@ -117,3 +117,72 @@ def test_security_matches_the_guards() -> None:
         "GetJwks",
         "ReceiveStripeWebhook",
     }
+
+
+# Free-form on purpose: what the user defines (workflow inputs and step arguments, usage
+# properties, step outputs) and snapshots/comparisons of arbitrary JSON values.
+FREE_FORM = {
+    "AuditEvent.after",
+    "AuditEvent.before",
+    "Divergence.expected",
+    "Divergence.got",
+    "Run.inputs",
+    "RunCreate.inputs",
+    "RunStep.input",
+    "RunStep.outputs",
+    "RunTrace.inputs",
+    "TraceAttempt.input",
+    "TraceAttempt.output",
+    "TraceDifference.left",
+    "TraceDifference.right",
+    "UsageEvent.properties",
+    "WorkflowInput.default",
+    "WorkflowStep.with",
+}
+
+
+def _untyped(schema: Any) -> bool:
+    """An object with no declared properties and any values, or a schema with no type at all."""
+    if not isinstance(schema, dict):
+        return False
+    if schema == {}:
+        return True
+    variants = schema.get("oneOf") or schema.get("anyOf")
+    if variants:
+        return any(_untyped(v) for v in variants)
+    return (
+        schema.get("type") == "object"
+        and "properties" not in schema
+        and schema.get("additionalProperties", {}) in ({}, True)
+    )
+
+
+def _untyped_places(spec: dict[str, Any]) -> set[str]:
+    found = set()
+    for name, schema in spec["components"]["schemas"].items():
+        if _untyped(schema):
+            found.add(name)
+        for prop, sub in schema.get("properties", {}).items():
+            if _untyped(sub) or _untyped(sub.get("items")):
+                found.add(f"{name}.{prop}")
+    for method, path, operation in operations(spec):
+        bodies = [operation.get("requestBody", {}), *operation["responses"].values()]
+        for body in bodies:
+            for media, content in body.get("content", {}).items():
+                if _untyped(content.get("schema")):
+                    found.add(f"{method} {path} {media}")
+    return found
+
+
+def test_no_untyped_objects_where_the_type_is_known() -> None:
+    spec = yaml.safe_load(COMMITTED.read_text())
+    assert _untyped_places(spec) == FREE_FORM
+
+
+def test_the_untyped_check_sees_untyped_objects() -> None:
+    spec = {
+        "components": {"schemas": {"A": {"type": "object", "properties": {"x": {"type": "object"}, "y": {}}}}},
+        "paths": {"/p": {"post": {"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    }
+    spec["paths"]["/p"]["post"]["responses"] = {}
+    assert _untyped_places(spec) == {"A.x", "A.y", "post /p application/json"}

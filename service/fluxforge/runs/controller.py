@@ -326,7 +326,16 @@ class RunController(Controller):
         operation_id="FollowRunEvents",
         summary="Follow a run's lifecycle as server-sent events, from the start or after an event id",
         guards=[require("run:read")],
-        responses=problem_responses(400, 401, 403, 404, 429),
+        responses={
+            200: ResponseSpec(
+                data_container=str,
+                media_type="text/event-stream",
+                description="A text/event-stream: per event `id: <seq>`, `event: <type>` and `data: <the event as "
+                "JSON, as in the run's events>`; the stream ends after the run's final event.",
+                generate_examples=False,
+            ),
+            **problem_responses(400, 401, 403, 404, 429),
+        },
         media_type="text/event-stream",
     )
     async def follow(
