@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from fluxforge.cli import offline_app, openapi_yaml
 from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY, USER_SECURITY
+from fluxforge.conventions import IF_MATCH_PATTERN
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.rbac.access import require_user
 
@@ -186,3 +187,59 @@ def test_the_untyped_check_sees_untyped_objects() -> None:
     }
     spec["paths"]["/p"]["post"]["responses"] = {}
     assert _untyped_places(spec) == {"A.x", "A.y", "post /p application/json"}
+
+
+def _statuses_the_route_can_return(handler: HTTPRouteHandler) -> set[str]:
+    """Derived from what runs on the route: its guard, its parameters and body, its headers."""
+    guards = [getattr(g, "func", g) for g in handler.resolve_guards()]
+    need = set()
+    if require_admin in guards:
+        need |= {401}
+    elif require_user in guards:
+        need |= {401, 403}
+    elif guards:  # require(permission): unknown tenant 404, missing permission 403, rate limit 429
+        need |= {401, 403, 404, 429}
+    params = handler.parsed_fn_signature.parameters
+    if set(params) - {"self", "request", "state"}:
+        need.add(400)
+    if "data" in params:
+        need |= {400, 413}
+    if "if_match" in params:
+        need.add(412)
+        if params["if_match"].kwarg_definition.required:
+            need.add(428)
+    if "idempotency_key" in params:
+        need |= {400, 409}
+    return {str(s) for s in need}
+
+
+def test_every_status_a_route_can_return_is_documented_with_its_headers() -> None:
+    app = offline_app()
+    spec = yaml.safe_load(COMMITTED.read_text())
+    by_id = {op["operationId"]: op for _, _, op in operations(spec)}
+    checked = 0
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not handler.resolve_include_in_schema():
+                continue
+            operation = by_id[handler.operation_id]
+            responses = operation["responses"]
+            missing = _statuses_the_route_can_return(handler) - set(responses)
+            assert missing == set(), f"{handler.operation_id} does not document {sorted(missing)}"
+            if "429" in responses:
+                assert responses["429"]["headers"]["Retry-After"]["required"] is True
+            if "401" in responses:
+                assert "WWW-Authenticate" in responses["401"]["headers"]
+            if "412" in responses:
+                assert "ETag" in responses["412"]["headers"]
+            headers = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "header"}
+            if "If-Match" in headers:
+                assert headers["If-Match"]["required"] == ("428" in responses), handler.operation_id
+                assert headers["If-Match"]["schema"]["pattern"] == IF_MATCH_PATTERN
+            else:
+                assert {"412", "428"}.isdisjoint(responses), handler.operation_id
+            if "Idempotency-Key" in headers:
+                success = [r for s, r in responses.items() if s.startswith("2")]
+                assert all("Idempotency-Replayed" in r.get("headers", {}) for r in success), handler.operation_id
+            checked += 1
+    assert checked == len(by_id)

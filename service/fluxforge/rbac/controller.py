@@ -17,6 +17,7 @@ from fluxforge.contract import TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
+    IfMatchRequired,
     Limit,
     check_version,
     decode_cursor,
@@ -45,7 +46,7 @@ from fluxforge.rbac.models import (
     TenantAccess,
 )
 from fluxforge.rbac.permissions import ALL_PERMISSIONS, BUILTIN_ROLES, effective_role_permissions
-from fluxforge.tenancy.controller import IfMatch, TenantPath, access_of, invalidate
+from fluxforge.tenancy.controller import TenantPath, access_of, invalidate
 
 RoleRef = Annotated[str, PathParameter(description="The custom role's name.", max_length=40)]
 IdRef = Annotated[uuid.UUID, PathParameter(description="The id.")]
@@ -113,7 +114,7 @@ class RoleController(Controller):
         summary="Create a custom role from the permission vocabulary",
         status_code=201,
         guards=[require("role:write")],
-        responses=problem_responses(400, 401, 403, 404, 409, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 429),
         response_headers=ROLE_ETAG,
     )
     async def create_role(
@@ -135,7 +136,7 @@ class RoleController(Controller):
         operation_id="UpdateRole",
         summary="Change a custom role (needs If-Match); takes effect at once for everyone bound to it",
         guards=[require("role:write")],
-        responses=problem_responses(400, 401, 403, 404, 412, 428, 429),
+        responses=problem_responses(400, 401, 403, 404, 412, 413, 428, 429),
         response_headers=ROLE_ETAG,
     )
     async def update_role(
@@ -145,7 +146,7 @@ class RoleController(Controller):
         tenant: TenantPath,
         role: RoleRef,
         data: JSONBody[RolePatch],
-        if_match: IfMatch = None,
+        if_match: IfMatchRequired = None,
     ) -> Response[Role]:
         expected = required_version(if_match)
         access = access_of(request)
@@ -216,7 +217,7 @@ class RoleBindingController(Controller):
         summary="Grant a role to a member or an API key, tenant-wide or in one namespace",
         status_code=201,
         guards=[require("rolebinding:write")],
-        responses=problem_responses(400, 401, 403, 404, 409, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 429),
     )
     async def create_binding(
         self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, data: JSONBody[RoleBindingCreate]
@@ -294,7 +295,7 @@ class ApiKeyController(Controller):
         summary="Create an API key bound to a role; the secret is shown only in this response",
         status_code=201,
         guards=[require("apikey:create")],
-        responses=problem_responses(400, 401, 403, 404, 429),
+        responses=problem_responses(400, 401, 403, 404, 413, 429),
     )
     async def create_key(
         self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, data: JSONBody[ApiKeyCreate]
