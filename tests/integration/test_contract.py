@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from fluxforge.cli import offline_app, openapi_yaml
 from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY, USER_SECURITY
 from fluxforge.conventions import IF_MATCH_PATTERN
+from fluxforge.idempotency import IDEMPOTENCY_KEY_PATTERN
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.rbac.access import require_user
 
@@ -243,3 +244,25 @@ def test_every_status_a_route_can_return_is_documented_with_its_headers() -> Non
                 assert all("Idempotency-Replayed" in r.get("headers", {}) for r in success), handler.operation_id
             checked += 1
     assert checked == len(by_id)
+
+
+# Creating POSTs that refuse Idempotency-Key: their response carries a secret shown once
+# (invitation token, API key), and a replay would have to keep that secret in plain text.
+NOT_REPLAYABLE = {"CreateInvitation", "CreateApiKey"}
+
+
+def test_creating_posts_take_an_idempotency_key() -> None:
+    spec = yaml.safe_load(COMMITTED.read_text())
+    creating = {
+        op["operationId"]: op for method, _, op in operations(spec) if method == "post" and "201" in op["responses"]
+    }
+    keyed = {
+        op_id
+        for op_id, op in creating.items()
+        if any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in op.get("parameters", []))
+    }
+    assert set(creating) - keyed == NOT_REPLAYABLE
+    for op_id in keyed:
+        key = next(p for p in creating[op_id]["parameters"] if p["name"] == "Idempotency-Key")
+        assert (key["schema"]["maxLength"], key["schema"]["pattern"]) == (255, IDEMPOTENCY_KEY_PATTERN), op_id
+        assert "409" in creating[op_id]["responses"], op_id

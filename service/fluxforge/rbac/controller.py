@@ -29,6 +29,7 @@ from fluxforge.conventions import (
 from fluxforge.credentials import new_secret, secret_hash
 from fluxforge.db import Connection
 from fluxforge.errors import Conflict, Forbidden, InvalidRequest, NotFound, problem_responses
+from fluxforge.idempotency import IdempotencyKeyHeader, remember, replay_or_claim
 from fluxforge.rbac import repository
 from fluxforge.rbac.access import API_KEY_PREFIX, require
 from fluxforge.rbac.models import (
@@ -118,7 +119,12 @@ class RoleController(Controller):
         response_headers=ROLE_ETAG,
     )
     async def create_role(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, data: JSONBody[RoleCreate]
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        tenant: TenantPath,
+        data: JSONBody[RoleCreate],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[Role]:
         access = access_of(request)
         check_permissions(data.permissions)
@@ -127,9 +133,14 @@ class RoleController(Controller):
         if not access.grants.covers(data.permissions, None):
             raise Forbidden("a custom role may only hold permissions you hold tenant-wide")
         async with state.db.tenant(access.tenant_id) as conn:
+            replay = await replay_or_claim(conn, request, idempotency_key, "createRole", data, Role)
+            if replay is not None:
+                return replay
             role = await repository.insert_role(conn, access.tenant_id, data.name, data.description, data.permissions)
             await audit.record_change(conn, request, access.tenant_id, "role.create", role.name, None, role)
-        return Response(role, status_code=201, headers={"ETag": etag(role.version or 1)})
+            response = Response(role, status_code=201, headers={"ETag": etag(role.version or 1)})
+            await remember(conn, request, idempotency_key, response)
+        return response
 
     @patch(
         "/{role:str}",
@@ -220,12 +231,20 @@ class RoleBindingController(Controller):
         responses=problem_responses(400, 401, 403, 404, 409, 413, 429),
     )
     async def create_binding(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, data: JSONBody[RoleBindingCreate]
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        tenant: TenantPath,
+        data: JSONBody[RoleBindingCreate],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[RoleBinding]:
         access = access_of(request)
         namespace_id = await namespace_id_of(request, access, data.namespace)
         binding_id = new_id()
         async with state.db.tenant(access.tenant_id) as conn:
+            replay = await replay_or_claim(conn, request, idempotency_key, "createRoleBinding", data, RoleBinding)
+            if replay is not None:
+                return replay
             await grantable(conn, access, data.role, namespace_id)
             await ensure_subject(conn, data.subject_type, data.subject_id)
             await repository.insert_binding(
@@ -244,8 +263,10 @@ class RoleBindingController(Controller):
             await audit.record_change(
                 conn, request, access.tenant_id, "rolebinding.create", str(binding.id), None, binding
             )
+            response = Response(binding, status_code=201)
+            await remember(conn, request, idempotency_key, response)
         await invalidate(request, access.tenant_id)
-        return Response(binding, status_code=201)
+        return response
 
     @delete(
         "/{binding_id:uuid}",

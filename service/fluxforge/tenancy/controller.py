@@ -30,7 +30,15 @@ from fluxforge.conventions import (
 )
 from fluxforge.db import Connection, Database
 from fluxforge.errors import NotFound, problem_responses
-from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
+from fluxforge.idempotency import (
+    IdempotencyKeyHeader,
+    StoredResponse,
+    claim,
+    record,
+    remember,
+    replay_or_claim,
+    request_fingerprint,
+)
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.rbac import repository as rbac_repository
 from fluxforge.rbac.access import require, require_user
@@ -393,10 +401,18 @@ class NamespaceController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def create(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, data: JSONBody[NamespaceCreate]
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        tenant: TenantPath,
+        data: JSONBody[NamespaceCreate],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[Namespace]:
         access = access_of(request)
         async with state.db.tenant(access.tenant_id) as conn:
+            replay = await replay_or_claim(conn, request, idempotency_key, "createNamespace", data, Namespace)
+            if replay is not None:
+                return replay
             namespace = await repository.insert_namespace(
                 conn,
                 tenant_id=access.tenant_id,
@@ -408,7 +424,9 @@ class NamespaceController(Controller):
             await audit.record_change(
                 conn, request, access.tenant_id, "namespace.create", str(namespace.id), None, namespace
             )
-        return namespace_response(namespace, 201)
+            response = namespace_response(namespace, 201)
+            await remember(conn, request, idempotency_key, response)
+        return response
 
     @get(
         operation_id="ListNamespaces",
