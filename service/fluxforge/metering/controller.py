@@ -38,11 +38,13 @@ from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, r
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.metering import logic, repository
 from fluxforge.metering.models import (
+    METER_KEY_PATTERN,
     IngestResult,
     Meter,
     MeterCreate,
     MeterPage,
     MeterPatch,
+    PropertyName,
     UsageBatch,
     UsageEvent,
     UsageReport,
@@ -54,7 +56,9 @@ from fluxforge.tenancy.controller import TenantPath, access_of
 PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 """Audit rows of platform-wide changes (the platform's meters) carry the nil tenant id."""
 
-MeterRef = Annotated[str, PathParameter(description="The meter's key.", max_length=64)]
+MeterRef = Annotated[
+    str, PathParameter(description="The meter's key.", min_length=2, max_length=64, pattern=METER_KEY_PATTERN)
+]
 METER_ETAG = [ResponseHeader(name="ETag", description="The meter's version.", documentation_only=True)]
 
 
@@ -399,7 +403,7 @@ EndParam = Annotated[
     datetime | None, QueryParameter(description="End of the range, exclusive (RFC 3339 with offset); default: now.")
 ]
 GroupByParam = Annotated[
-    list[str] | None,
+    list[PropertyName] | None,
     QueryParameter(
         description="Dimensions to split by (repeat the parameter): the meter's group_by, or `subject`.",
         max_items=5,
@@ -464,7 +468,15 @@ class UsageController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        meter: Annotated[str, QueryParameter(description="The meter's key (the tenant's or the platform's).")],
+        meter: Annotated[
+            str,
+            QueryParameter(
+                description="The meter's key (the tenant's or the platform's).",
+                min_length=2,
+                max_length=64,
+                pattern=METER_KEY_PATTERN,
+            ),
+        ],
         window: WindowParam = None,
         start: StartParam = None,
         end: EndParam = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -61,7 +62,7 @@ def builtin_roles() -> list[Role]:
     ]
 
 
-def check_permissions(permissions: list[str]) -> None:
+def check_permissions(permissions: Sequence[str]) -> None:
     unknown = sorted(set(permissions) - ALL_PERMISSIONS)
     if unknown:
         raise InvalidRequest(
