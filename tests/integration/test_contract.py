@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import yaml
 from litestar.handlers import HTTPRouteHandler
 from litestar.testing import AsyncTestClient
@@ -16,6 +17,8 @@ from fluxforge.conventions import IF_MATCH_PATTERN
 from fluxforge.idempotency import IDEMPOTENCY_KEY_PATTERN
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.rbac.access import require_user
+from fluxforge.rbac.permissions import ALL_PERMISSIONS
+from tests.conftest import make_tenant, make_user
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi.yaml"
 
@@ -266,3 +269,25 @@ def test_creating_posts_take_an_idempotency_key() -> None:
         key = next(p for p in creating[op_id]["parameters"] if p["name"] == "Idempotency-Key")
         assert (key["schema"]["maxLength"], key["schema"]["pattern"]) == (255, IDEMPOTENCY_KEY_PATTERN), op_id
         assert "409" in creating[op_id]["responses"], op_id
+
+
+def test_role_permissions_are_the_vocabulary() -> None:
+    spec = yaml.safe_load(COMMITTED.read_text())
+    for schema in ("RoleCreate", "RolePatch"):
+        permissions = spec["components"]["schemas"][schema]["properties"]["permissions"]
+        items = next(v for v in permissions.get("oneOf", [permissions]) if v.get("type") == "array")["items"]
+        assert sorted(items["enum"]) == sorted(ALL_PERMISSIONS), schema
+
+
+async def test_an_unknown_permission_is_refused_by_the_schema(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+) -> None:
+    owner = await make_user(client, owner_conn)
+    slug = await make_tenant(client, owner)
+    body = {"name": "odd", "permissions": ["tenant:read", "tenant:own"]}
+    response = await client.post(f"/v1/tenants/{slug}/roles", json=body, headers=owner.headers)
+    assert response.status_code == 400
+    assert response.json()["type"].endswith("/validation-error")
+    assert response.json()["errors"][0]["field"].startswith("permissions")
+    assert (await client.get(f"/v1/tenants/{slug}/roles", headers=owner.headers)).json()["items"][-1]["name"] != "odd"
