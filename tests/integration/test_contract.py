@@ -291,3 +291,27 @@ async def test_an_unknown_permission_is_refused_by_the_schema(
     assert response.json()["type"].endswith("/validation-error")
     assert response.json()["errors"][0]["field"].startswith("permissions")
     assert (await client.get(f"/v1/tenants/{slug}/roles", headers=owner.headers)).json()["items"][-1]["name"] != "odd"
+
+
+# Answers every item in one page (built-in roles plus the tenant's custom ones); next_cursor is null.
+UNPAGED_LISTS = {"ListRoles"}
+
+
+def test_list_operations_are_cursor_paginated() -> None:
+    spec = yaml.safe_load(COMMITTED.read_text())
+    schemas = spec["components"]["schemas"]
+    lists = 0
+    for method, path, operation in operations(spec):
+        body = operation["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        page = schemas.get(body.get("$ref", "").rpartition("/")[2], {}).get("properties", {})
+        params = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "query"}
+        if not operation["operationId"].startswith("List") and "next_cursor" not in page:
+            continue
+        lists += 1
+        assert {"items", "next_cursor"} <= set(page), f"{method} {path}"
+        if operation["operationId"] in UNPAGED_LISTS:
+            assert {"limit", "cursor"}.isdisjoint(params)
+            continue
+        assert params["limit"]["schema"]["maximum"] == 200, f"{method} {path}"
+        assert params["cursor"]["required"] is False, f"{method} {path}"
+    assert lists >= 19
