@@ -7,6 +7,7 @@ the workers recorded.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -58,6 +59,9 @@ ETAG_HEADER = [
     ResponseHeader(name="ETag", description="The run's version (it grows with every event).", documentation_only=True)
 ]
 EVENTS_PAGE = 1000
+# Event ids are PostgreSQL bigints: a larger one would fail in the driver after the stream started.
+MAX_SEQ = 2**63 - 1
+_SEQ = re.compile(r"[0-9]{1,19}")
 
 
 class SchedulerDraining(ProblemError):
@@ -336,7 +340,8 @@ class RunController(Controller):
         namespace: NamespaceRef,
         run_id: RunRef,
         after: Annotated[
-            int | None, QueryParameter(ge=0, description="Start after this event id (seq); default: the beginning.")
+            int | None,
+            QueryParameter(ge=0, le=MAX_SEQ, description="Start after this event id (seq); default: the beginning."),
         ] = None,
         last_event_id: Annotated[
             str | None,
@@ -350,7 +355,7 @@ class RunController(Controller):
         access = access_of(request)
         start = after or 0
         if last_event_id is not None:
-            if not last_event_id.isdigit():
+            if not _SEQ.fullmatch(last_event_id) or int(last_event_id) > MAX_SEQ:
                 raise BadRequest("Last-Event-ID must be the id (seq) of an event of this run")
             start = int(last_event_id)
         async with state.db.tenant(access.tenant_id) as conn:
