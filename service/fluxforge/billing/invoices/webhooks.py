@@ -21,7 +21,7 @@ import msgspec
 import stripe
 from litestar import Controller, Request, post
 from litestar.datastructures import State
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 from fluxforge.audit.models import AuditContext
 from fluxforge.billing.invoices import operations, repository
@@ -112,7 +112,43 @@ class StripeEventOperation(Operation):
                 "application/json": OpenAPIMediaType(
                     schema=Schema(
                         type=OpenAPIType.OBJECT,
-                        description="A Stripe event: `id`, `type` and `data.object` (the invoice).",
+                        description="A Stripe event (https://docs.stripe.com/api/events/object); the fields "
+                        "FluxForge reads are listed, Stripe sends more.",
+                        required=["id", "type", "data"],
+                        properties={
+                            "id": Schema(
+                                type=OpenAPIType.STRING, description="The event id (evt_...).", max_length=255
+                            ),
+                            "type": Schema(
+                                type=OpenAPIType.STRING,
+                                description=f"Applied: {', '.join(ACTIONS)}; other types are acknowledged and ignored.",
+                                max_length=255,
+                            ),
+                            "data": Schema(
+                                type=OpenAPIType.OBJECT,
+                                required=["object"],
+                                properties={
+                                    "object": Schema(
+                                        type=OpenAPIType.OBJECT,
+                                        description="The Stripe invoice the event is about.",
+                                        properties={
+                                            "id": Schema(type=OpenAPIType.STRING, description="Stripe's id (in_...)."),
+                                            "metadata": Schema(
+                                                type=OpenAPIType.OBJECT,
+                                                properties={
+                                                    "fluxforge_invoice_id": Schema(
+                                                        type=OpenAPIType.STRING,
+                                                        format=OpenAPIFormat.UUID,
+                                                        description="Set by the export; finds the invoice when "
+                                                        "the Stripe id was never stored.",
+                                                    )
+                                                },
+                                            ),
+                                        },
+                                    )
+                                },
+                            ),
+                        },
                     )
                 )
             },
@@ -122,10 +158,10 @@ class StripeEventOperation(Operation):
 
 class StripeWebhookController(Controller):
     path = "/v1/webhooks/stripe"
-    tags = ["webhooks"]
+    tags = ["Webhooks"]
 
     @post(
-        operation_id="receiveStripeWebhook",
+        operation_id="ReceiveStripeWebhook",
         summary="Stripe events (signed): invoice.paid / payment_succeeded / payment_failed",
         description="Authenticated by the Stripe-Signature header, not a bearer token. Each event id is "
         "applied once; redeliveries answer 200 with `duplicate: true`.",
