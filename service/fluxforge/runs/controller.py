@@ -44,6 +44,7 @@ from fluxforge.runs.models import (
     ReplayReport,
     Run,
     RunCreate,
+    RunEventMessage,
     RunPage,
     RunTrace,
     TraceDiff,
@@ -332,7 +333,7 @@ class RunController(Controller):
         guards=[require("run:read")],
         responses={
             200: ResponseSpec(
-                data_container=str,
+                data_container=RunEventMessage,
                 media_type="text/event-stream",
                 description="A text/event-stream: per event `id: <seq>`, `event: <type>` and `data: <the event as "
                 "JSON, as in the run's events>`; the stream ends after the run's final event.",

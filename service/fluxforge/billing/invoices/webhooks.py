@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import stripe
@@ -46,8 +46,8 @@ class _EventData(msgspec.Struct):
 class _EventShape(msgspec.Struct):
     """What an event must carry before we act on it: `id`, `type` and `data.object` (other fields pass)."""
 
-    id: str
-    type: str
+    id: Annotated[str, msgspec.Meta(max_length=255)]
+    type: Annotated[str, msgspec.Meta(max_length=255)]
     data: _EventData
 
 
