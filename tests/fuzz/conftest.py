@@ -226,7 +226,9 @@ async def _build_tenant(api: _Api, owner: dict[str, str], slug: str) -> dict[str
         f"{base}/usage",
         owner,
         expect=200,
-        json={"events": [{"id": f"ev-{slug}", "type": "fuzz.call", "timestamp": now, "subject": "s", "properties": {}}]},
+        json={
+            "events": [{"id": f"ev-{slug}", "type": "fuzz.call", "timestamp": now, "subject": "s", "properties": {}}]
+        },
     )
     return {"runs": [r["id"] for r in runs], "key": key["id"]}
 
@@ -292,7 +294,9 @@ async def fuzz_world(fuzz_service: tuple[str, dict[str, str], Path], fuzz_databa
                 worker.stop()  # runs the fuzzer submits stay pending: no executor runs fuzzed manifests
 
             a = f"/v1/tenants/{slug_a}"
-            accepted = await api.call("POST", f"{a}/invitations", owner_a, json={"email": member_email, "role": "viewer"})
+            accepted = await api.call(
+                "POST", f"{a}/invitations", owner_a, json={"email": member_email, "role": "viewer"}
+            )
             await api.call("POST", "/v1/invitations/accept", member, expect=200, json={"token": accepted["token"]})
             pending = await api.call(
                 "POST", f"{a}/invitations", owner_a, json={"email": "later@example.test", "role": "viewer"}

@@ -313,6 +313,7 @@ async def test_webhooks_need_a_valid_signature(
         b'{"id": "evt_shape", "type": "invoice.paid", "data": null}',
         b'{"id": "evt_shape", "type": "invoice.paid", "data": {"object": []}}',
         b"\xff\xfe{}",
+        b'{"id": "evt_nul", "type": "invoice.paid\\u0000", "data": {"object": {}}}',  # PostgreSQL text has no NUL
     ],
 )
 async def test_signed_bodies_that_are_not_events_are_refused_with_400(
