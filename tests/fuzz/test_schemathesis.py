@@ -109,7 +109,7 @@ def test_every_operation_reached_a_handler() -> None:
     """With real ids and credentials every operation answered something besides 401/404 at least once."""
     operations = [label(op.method, op.path) for op in _operations()]
     assert SEEN, "the fuzz tests did not run before this one"
-    print(f"fuzz requests: {sum(_calls.values())}; busiest: {sorted(_calls.items(), key=lambda kv: -kv[1])[:8]}")  # noqa: T201
+    print(f"fuzz requests: {sum(_calls.values())}; busiest: {sorted(_calls.items(), key=lambda kv: -kv[1])[:8]}")
     unreached = {
         op: sorted(SEEN.get(op, set()))
         for op in operations
