@@ -21,6 +21,7 @@ lint: deps
 
 openapi: deps
 	$(UV) run fluxforge openapi > openapi.yaml
+	mkdir -p docs && $(UV) run fluxforge errors > docs/errors.md
 
 bench: deps
 	$(UV) run python loadtests/baseline.py

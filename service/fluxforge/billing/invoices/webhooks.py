@@ -21,12 +21,13 @@ import msgspec
 import stripe
 from litestar import Controller, Request, post
 from litestar.datastructures import State
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, RequestBody, Schema
 
 from fluxforge.audit.models import AuditContext
 from fluxforge.billing.invoices import operations, repository
 from fluxforge.billing.invoices.lifecycle import Action
 from fluxforge.billing.invoices.models import InvoiceSummary, WebhookAck
+from fluxforge.contract import ContractOperation
 from fluxforge.db import Connection
 from fluxforge.errors import BadRequest, ProblemError, problem_responses
 from fluxforge.telemetry import request_id_var
@@ -103,10 +104,11 @@ async def apply_event(conn: Connection, event: stripe.Event, context: AuditConte
 
 
 @dataclass
-class StripeEventOperation(Operation):
+class StripeEventOperation(ContractOperation):
     """The body in OpenAPI: read raw (the signature covers the exact bytes), so Litestar cannot infer it."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.request_body = RequestBody(
             content={
                 "application/json": OpenAPIMediaType(
