@@ -43,7 +43,11 @@ async def test_nul_in_a_query_parameter_is_refused(
     tenant_owner: TenantOwner,
 ) -> None:
     slug, owner = tenant_owner
-    response = await client.get(f"/v1/tenants/{slug}/usage", params={"meter": "calls\u0000"}, headers=owner)
-    assert response.status_code == 400, response.text
-    assert response.headers["content-type"] == PROBLEM
-    assert response.json()["type"].endswith("/bad-request")
+    for url, params, kind in (
+        (f"/v1/tenants/{slug}/audit-events", {"action": "tenant.create\u0000"}, "bad-request"),  # reaches SQL
+        (f"/v1/tenants/{slug}/usage", {"meter": "calls\u0000"}, "validation-error"),  # the key's pattern
+    ):
+        response = await client.get(url, params=params, headers=owner)
+        assert response.status_code == 400, (url, response.text)
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["type"].endswith("/" + kind)
