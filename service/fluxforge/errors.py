@@ -11,6 +11,7 @@ import logging
 import re
 from typing import Annotated, Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -430,8 +431,24 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
+def handle_nul_text(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """PostgreSQL text cannot hold U+0000, so a NUL in any string a request carries (a JSON value,
+    a query parameter) is refused when it reaches the database. That is the client's error, and
+    the statement failed, so its transaction rolled back and nothing changed: 400, not 500."""
+    return problem_response(
+        request,
+        kind=BadRequest.kind,
+        title=BadRequest.title,
+        status=400,
+        detail="text must not contain NUL (U+0000) characters",
+    )
+
+
 EXCEPTION_HANDLERS: dict[int | type[Exception], Any] = {
     ProblemError: handle_problem,
+    # SQLSTATE 22021 (a NUL in a bound text parameter) and 22P05 (\u0000 in JSON cast to jsonb).
+    asyncpg.exceptions.CharacterNotInRepertoireError: handle_nul_text,
+    asyncpg.exceptions.UntranslatableCharacterError: handle_nul_text,
     ValidationException: handle_validation,
     NotAuthorizedException: handle_http,
     PermissionDeniedException: handle_http,

@@ -235,6 +235,19 @@ async def test_cancel_a_pending_run_cancels_every_step_once(
         "event: step.cancelled",
         "event: run.cancelled",
     ]
+    # Found by the fuzzer: ids beyond a bigint failed inside the stream, after the 200 had gone out.
+    events_url = f"{runs_url(slug)}/{run['id']}/events"
+    for bad in ({"params": {"after": str(2**63)}}, {"headers": {"Last-Event-ID": str(2**63)}}):
+        headers = {**user.headers, **bad.get("headers", {})}
+        refused = await client.get(events_url, params=bad.get("params", {}), headers=headers)
+        assert refused.status_code == 400, (bad, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+    for odd in (b"\xb2", b"-1", b"1e3", b"5a"):  # \xb2 is a digit to str.isdigit, not to int()
+        refused = await client.get(events_url, headers={**user.headers, "Last-Event-ID": odd})  # type: ignore[dict-item]
+        assert refused.status_code == 400, (odd, refused.text)
+    last = await client.get(events_url, params={"after": str(2**63 - 1)}, headers=user.headers)
+    assert last.status_code == 200
+    assert "id:" not in last.text
 
 
 async def test_permissions_and_unknown_runs(

@@ -300,3 +300,35 @@ async def test_webhooks_need_a_valid_signature(
     disabled = await deliver(client, payload)  # the session app has no webhook secret
     assert disabled.status_code == 503
     assert disabled.json()["type"].endswith("/webhooks-disabled")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"null",
+        b"[]",
+        b'"invoice.paid"',
+        b'{"id": 1, "type": "invoice.paid", "data": {"object": {}}}',
+        b'{"id": "evt_shape", "type": "invoice.paid"}',
+        b'{"id": "evt_shape", "type": "invoice.paid", "data": null}',
+        b'{"id": "evt_shape", "type": "invoice.paid", "data": {"object": []}}',
+        b"\xff\xfe{}",
+        b'{"id": "evt_nul", "type": "invoice.paid\\u0000", "data": {"object": {}}}',  # PostgreSQL text has no NUL
+    ],
+)
+async def test_signed_bodies_that_are_not_events_are_refused_with_400(
+    stripe_client: AsyncTestClient,  # type: ignore[type-arg]
+    owner_conn: asyncpg.Connection,
+    body: bytes,
+) -> None:
+    """Found by the fuzzer: a correctly signed `null` reached the SDK and answered 500."""
+    before = await owner_conn.fetchval("SELECT count(*) FROM stripe_webhook_events")
+    response = await stripe_client.post(
+        "/v1/webhooks/stripe",
+        content=body,
+        headers={"Stripe-Signature": sign_webhook(body, WEBHOOK_SECRET), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["type"].endswith("/bad-request")
+    assert await owner_conn.fetchval("SELECT count(*) FROM stripe_webhook_events") == before

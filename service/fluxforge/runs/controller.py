@@ -7,6 +7,7 @@ the workers recorded.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -44,6 +45,7 @@ from fluxforge.runs.models import (
     ReplayReport,
     Run,
     RunCreate,
+    RunEventMessage,
     RunPage,
     RunTrace,
     TraceDiff,
@@ -60,6 +62,9 @@ ETAG_HEADER = [
     ResponseHeader(name="ETag", description="The run's version (it grows with every event).", documentation_only=True)
 ]
 EVENTS_PAGE = 1000
+# Event ids are PostgreSQL bigints: a larger one would fail in the driver after the stream started.
+MAX_SEQ = 2**63 - 1
+_SEQ = re.compile(r"[0-9]{1,19}")
 
 
 class SchedulerDraining(ProblemError):
@@ -328,7 +333,7 @@ class RunController(Controller):
         guards=[require("run:read")],
         responses={
             200: ResponseSpec(
-                data_container=str,
+                data_container=RunEventMessage,
                 media_type="text/event-stream",
                 description="A text/event-stream: per event `id: <seq>`, `event: <type>` and `data: <the event as "
                 "JSON, as in the run's events>`; the stream ends after the run's final event.",
@@ -346,7 +351,8 @@ class RunController(Controller):
         namespace: NamespaceRef,
         run_id: RunRef,
         after: Annotated[
-            int | None, QueryParameter(ge=0, description="Start after this event id (seq); default: the beginning.")
+            int | None,
+            QueryParameter(ge=0, le=MAX_SEQ, description="Start after this event id (seq); default: the beginning."),
         ] = None,
         last_event_id: Annotated[
             str | None,
@@ -360,7 +366,7 @@ class RunController(Controller):
         access = access_of(request)
         start = after or 0
         if last_event_id is not None:
-            if not last_event_id.isdigit():
+            if not _SEQ.fullmatch(last_event_id) or int(last_event_id) > MAX_SEQ:
                 raise BadRequest("Last-Event-ID must be the id (seq) of an event of this run")
             start = int(last_event_id)
         async with state.db.tenant(access.tenant_id) as conn:

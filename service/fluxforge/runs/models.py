@@ -108,6 +108,15 @@ class RunEvent(msgspec.Struct, kw_only=True):
     data: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+class RunEventMessage(msgspec.Struct, kw_only=True):
+    """One server-sent event of a run's stream, field by field. OpenAPI 3.1 has the schema of a
+    text/event-stream describe each event, so clients and fuzzers check every event against this."""
+
+    id: Annotated[str, msgspec.Meta(pattern="^[0-9]+$", description="The event's seq; send it back as Last-Event-ID.")]
+    event: Annotated[str, msgspec.Meta(description="The event's type: run.created, step.succeeded, ...")]
+    data: Annotated[str, msgspec.Meta(description="The RunEvent as JSON.")]
+
+
 class RunEventPage(msgspec.Struct, kw_only=True):
     items: list[RunEvent]
 

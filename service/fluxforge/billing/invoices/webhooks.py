@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 import stripe
 from litestar import Controller, Request, post
 from litestar.datastructures import State
@@ -37,6 +38,27 @@ ACTIONS: dict[str, Action] = {
     "invoice.payment_succeeded": "mark_paid",
     "invoice.payment_failed": "mark_payment_failed",
 }
+
+
+class _EventData(msgspec.Struct):
+    object: dict[str, Any]
+
+
+class _EventShape(msgspec.Struct):
+    """What an event must carry before we act on it: `id`, `type` and `data.object` (other fields pass)."""
+
+    id: Annotated[str, msgspec.Meta(max_length=255)]
+    type: Annotated[str, msgspec.Meta(max_length=255)]
+    data: _EventData
+
+
+def _require_event_shape(payload: bytes) -> None:
+    """A correctly signed body that is not an event object (JSON `null`, a list, no `id`) is the
+    sender's error: 400, where the SDK would fail on it deep inside and answer 500."""
+    try:
+        msgspec.json.decode(payload, type=_EventShape)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise BadRequest(f"the body is not a Stripe event: {exc}") from None
 
 
 class WebhooksDisabled(ProblemError):
@@ -158,6 +180,15 @@ class StripeWebhookController(Controller):
         signature = request.headers.get("stripe-signature")
         if not signature:
             raise InvalidSignature("the Stripe-Signature header is missing")
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"), signature, secret, stripe.Webhook.DEFAULT_TOLERANCE
+            )
+        except stripe.SignatureVerificationError as exc:
+            raise InvalidSignature(str(exc.user_message or exc)) from None
+        except UnicodeDecodeError:
+            raise BadRequest("the body is not UTF-8 JSON") from None
+        _require_event_shape(payload)
         try:
             event = stripe.Webhook.construct_event(payload, signature, secret)
         except stripe.SignatureVerificationError as exc:
