@@ -15,7 +15,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.openapi.spec import Components, Server
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -26,6 +26,7 @@ from fluxforge.billing.catalog.controller import CatalogController, PlanAdminCon
 from fluxforge.billing.invoices.controller import InvoiceAdminController, InvoiceController
 from fluxforge.billing.invoices.webhooks import StripeWebhookController
 from fluxforge.config import Settings
+from fluxforge.contract import openapi_tags, security_schemes
 from fluxforge.db import Database, create_pool
 from fluxforge.errors import EXCEPTION_HANDLERS
 from fluxforge.identity.admin_token import resolve_admin_token
@@ -80,19 +81,8 @@ def openapi_config() -> OpenAPIConfig:
         version=__version__,
         description="Multi-tenant control plane. Errors are RFC 9457 problem+json.",
         servers=[Server(url="/")],
-        components=Components(
-            security_schemes={
-                "adminToken": SecurityScheme(
-                    type="http", scheme="bearer", description="The platform's bootstrap admin token."
-                ),
-                "bearer": SecurityScheme(
-                    type="http",
-                    scheme="bearer",
-                    bearer_format="JWT or API key",
-                    description="A user's access token (from /v1/auth/token) or an API key (ffk_...).",
-                ),
-            }
-        ),
+        components=Components(security_schemes=security_schemes()),
+        tags=openapi_tags(),
         use_handler_docstrings=False,
         path="/openapi",
     )

@@ -8,10 +8,13 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fluxforge import __version__
 from fluxforge.config import REPO_ROOT, Settings, SettingsError, env_name, load_settings
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 GUNICORN_CONFIG = REPO_ROOT / "infra" / "gunicorn.conf.py"
 
@@ -77,6 +80,12 @@ def openapi_yaml() -> str:
     """The contract as the app serves it; `openapi.yaml` is this output, committed."""
     import yaml
 
+    schema = offline_app().openapi_schema.to_schema()
+    return yaml.safe_dump(schema, sort_keys=True, allow_unicode=True)  # sorted: stable across runs
+
+
+def offline_app() -> Litestar:
+    """The app as configured for serving, built without connecting to anything (for its contract)."""
     from fluxforge.app import create_app
 
     offline = msgspec_replace(
@@ -85,8 +94,7 @@ def openapi_yaml() -> str:
         redis_url="redis://127.0.0.1:1/0",
         admin_token="x" * 32,
     )
-    schema = create_app(offline).openapi_schema.to_schema()
-    return yaml.safe_dump(schema, sort_keys=True, allow_unicode=True)  # sorted: stable across runs
+    return create_app(offline)
 
 
 def msgspec_replace(settings: Settings, **changes: Any) -> Settings:

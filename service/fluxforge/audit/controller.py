@@ -16,11 +16,12 @@ from litestar.response import Stream
 
 from fluxforge.audit import logic, repository
 from fluxforge.audit.models import AuditEvent, AuditEventPage, AuditFilter, AuditPosition, ExportFormat
+from fluxforge.contract import TENANT_SECURITY
 from fluxforge.conventions import DEFAULT_LIMIT, Cursor, Limit
 from fluxforge.db import Database
 from fluxforge.errors import problem_responses
 from fluxforge.rbac.access import require
-from fluxforge.tenancy.controller import BearerSecurity, TenantPath, access_of
+from fluxforge.tenancy.controller import TenantPath, access_of
 
 EXPORT_BATCH = 1_000
 """Rows per query while exporting: a large export streams through memory one batch at a time."""
@@ -98,11 +99,11 @@ async def export_chunks(
 
 class AuditEventController(Controller):
     path = "/v1/tenants/{tenant:str}/audit-events"
-    tags = ["audit"]
-    security = BearerSecurity
+    tags = ["Audit"]
+    security = TENANT_SECURITY
 
     @get(
-        operation_id="listAuditEvents",
+        operation_id="ListAuditEvents",
         summary="Audit events of the tenant, newest first, filtered by actor, action and time",
         guards=[require("audit:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -129,7 +130,7 @@ class AuditEventController(Controller):
 
     @get(
         "/export",
-        operation_id="exportAuditEvents",
+        operation_id="ExportAuditEvents",
         summary="Download the tenant's audit events (same filters as the list) as CSV or JSON lines, streamed",
         guards=[require("audit:read")],
         responses=problem_responses(400, 401, 403, 404, 429),

@@ -30,6 +30,7 @@ from litestar.enums import MediaType
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import Redirect
 
+from fluxforge.contract import USER_SECURITY
 from fluxforge.credentials import new_secret
 from fluxforge.errors import BadRequest, NotFound, Unauthorized, problem_responses
 from fluxforge.identity import repository
@@ -92,11 +93,11 @@ def _tokens_response(tokens: TokenResponse) -> Response[TokenResponse]:
 
 class AuthController(Controller):
     path = "/"
-    tags = ["auth"]
+    tags = ["Auth"]
 
     @get(
         "/v1/auth/login/{provider:str}",
-        operation_id="startSignIn",
+        operation_id="StartSignIn",
         summary="Start signing in with a provider (redirects to it)",
         description="Redirects the browser to the provider's authorization endpoint (authorization code "
         "flow with PKCE S256, state and nonce). After the provider's callback the browser lands on "
@@ -126,7 +127,7 @@ class AuthController(Controller):
 
     @get(
         "/v1/auth/callback/{provider:str}",
-        operation_id="finishSignIn",
+        operation_id="FinishSignIn",
         summary="The provider's redirect back (redirects to /auth/complete with a one-time login code)",
         status_code=302,
         responses=problem_responses(400, 403, 404, 502),
@@ -164,7 +165,7 @@ class AuthController(Controller):
 
     @post(
         "/v1/auth/token",
-        operation_id="createTokens",
+        operation_id="CreateTokens",
         summary="Trade a login code or a refresh token for an access token and a new refresh token",
         description="A refresh token is single use: each use returns its successor. Presenting a used one "
         "again revokes every token of its session (401).",
@@ -182,7 +183,7 @@ class AuthController(Controller):
 
     @post(
         "/v1/auth/logout",
-        operation_id="logout",
+        operation_id="Logout",
         summary="End a session: revoke every refresh token of the one presented",
         description="Answers 204 whether or not the token was still live, so logging out twice is harmless. "
         "Access tokens already issued stay valid until they expire (minutes).",
@@ -194,10 +195,10 @@ class AuthController(Controller):
 
     @get(
         "/v1/me",
-        operation_id="getCurrentUser",
+        operation_id="GetCurrentUser",
         summary="The signed-in user, with the provider accounts they sign in with",
         guards=[require_user],
-        security=[{"bearer": []}],
+        security=USER_SECURITY,
         responses=problem_responses(401, 403),
     )
     async def get_current_user(self, request: Request[Any, Any, Any], state: State) -> User:
@@ -209,7 +210,7 @@ class AuthController(Controller):
 
     @get(
         "/.well-known/jwks.json",
-        operation_id="getJwks",
+        operation_id="GetJwks",
         summary="Public keys that verify FluxForge access tokens (JWKS)",
     )
     async def jwks(self, state: State) -> Jwks:

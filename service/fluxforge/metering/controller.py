@@ -17,6 +17,7 @@ from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 from litestar.typing import FieldDefinition
 
 from fluxforge.audit import repository as audit
+from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -45,7 +46,7 @@ from fluxforge.metering.models import (
     Window,
 )
 from fluxforge.rbac.access import require
-from fluxforge.tenancy.controller import BearerSecurity, IfMatch, TenantPath, access_of
+from fluxforge.tenancy.controller import IfMatch, TenantPath, access_of
 
 PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 """Audit rows of platform-wide changes (the platform's meters) carry the nil tenant id."""
@@ -108,12 +109,12 @@ class MeterAdminController(Controller):
     """The platform's meters: what FluxForge bills every tenant for (e.g. `api.requests`)."""
 
     path = "/v1/admin/meters"
-    tags = ["admin: meters"]
+    tags = ["AdminMeters"]
     guards = [require_admin]
-    security = [{"adminToken": []}]
+    security = ADMIN_SECURITY
 
     @post(
-        operation_id="createPlatformMeter",
+        operation_id="CreatePlatformMeter",
         summary="Define a meter that applies to every tenant",
         status_code=201,
         responses=problem_responses(400, 401, 409, 413),
@@ -139,7 +140,7 @@ class MeterAdminController(Controller):
             await _remember(conn, request, idempotency_key, meter)
         return meter_response(meter, 201, f"/v1/admin/meters/{meter.key}")
 
-    @get(operation_id="listPlatformMeters", summary="List the platform's meters", responses=problem_responses(400, 401))
+    @get(operation_id="ListPlatformMeters", summary="List the platform's meters", responses=problem_responses(400, 401))
     async def list_all(self, state: State, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> MeterPage:
         after = decode_cursor(cursor)
         async with state.db.platform() as conn:
@@ -149,7 +150,7 @@ class MeterAdminController(Controller):
 
     @get(
         "/{meter:str}",
-        operation_id="getPlatformMeter",
+        operation_id="GetPlatformMeter",
         summary="Get one of the platform's meters",
         responses=problem_responses(400, 401, 404),
         response_headers=METER_ETAG,
@@ -163,7 +164,7 @@ class MeterAdminController(Controller):
 
     @patch(
         "/{meter:str}",
-        operation_id="updatePlatformMeter",
+        operation_id="UpdatePlatformMeter",
         summary="Change a platform meter's definition (JSON merge patch; needs If-Match)",
         responses=problem_responses(400, 401, 404, 409, 412, 428),
         response_headers=METER_ETAG,
@@ -186,7 +187,7 @@ class MeterAdminController(Controller):
 
     @delete(
         "/{meter:str}",
-        operation_id="deletePlatformMeter",
+        operation_id="DeletePlatformMeter",
         summary="Delete a platform meter; its events stay (If-Match optional)",
         status_code=204,
         responses=problem_responses(400, 401, 404, 412),
@@ -210,11 +211,11 @@ class MeterController(Controller):
     """A tenant's meters over the usage it reports, beside the platform's (read-only here)."""
 
     path = "/v1/tenants/{tenant:str}/meters"
-    tags = ["metering"]
-    security = BearerSecurity
+    tags = ["Meters"]
+    security = TENANT_SECURITY
 
     @post(
-        operation_id="createMeter",
+        operation_id="CreateMeter",
         summary="Define a meter over the tenant's usage events",
         status_code=201,
         guards=[require("usage:write")],
@@ -244,7 +245,7 @@ class MeterController(Controller):
         return meter_response(meter, 201, f"/v1/tenants/{access.tenant.slug}/meters/{meter.key}")
 
     @get(
-        operation_id="listMeters",
+        operation_id="ListMeters",
         summary="The meters that apply to the tenant: the platform's and its own",
         guards=[require("usage:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -266,7 +267,7 @@ class MeterController(Controller):
 
     @get(
         "/{meter:str}",
-        operation_id="getMeter",
+        operation_id="GetMeter",
         summary="Get a meter that applies to the tenant (its own or the platform's)",
         guards=[require("usage:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -284,7 +285,7 @@ class MeterController(Controller):
 
     @patch(
         "/{meter:str}",
-        operation_id="updateMeter",
+        operation_id="UpdateMeter",
         summary="Change one of the tenant's meters (JSON merge patch; needs If-Match)",
         guards=[require("usage:write")],
         responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
@@ -308,7 +309,7 @@ class MeterController(Controller):
 
     @delete(
         "/{meter:str}",
-        operation_id="deleteMeter",
+        operation_id="DeleteMeter",
         summary="Delete one of the tenant's meters; its events stay (If-Match optional)",
         status_code=204,
         guards=[require("usage:write")],
@@ -405,11 +406,11 @@ GroupByParam = Annotated[
 
 class UsageController(Controller):
     path = "/v1/tenants/{tenant:str}/usage"
-    tags = ["metering"]
-    security = BearerSecurity
+    tags = ["Usage"]
+    security = TENANT_SECURITY
 
     @post(
-        operation_id="ingestUsage",
+        operation_id="IngestUsage",
         summary='Report usage events: a batch `{"events": [...]}` or a single event object',
         description=(
             "Each event is judged on its own (partial success): the answer, 200 once the accepted "
@@ -450,7 +451,7 @@ class UsageController(Controller):
         )
 
     @get(
-        operation_id="getUsage",
+        operation_id="GetUsage",
         summary="A meter's quantity over a time range, by window and dimensions, from the raw events",
         guards=[require("usage:read")],
         responses=problem_responses(400, 401, 403, 404, 429),

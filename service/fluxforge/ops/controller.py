@@ -17,15 +17,15 @@ class Health(msgspec.Struct):
 
 
 class OpsController(Controller):
-    tags = ["operations"]
+    tags = ["Health"]
 
-    @get("/healthz", operation_id="getLiveness", summary="Liveness: the process serves requests")
+    @get("/healthz", operation_id="GetLiveness", summary="Liveness: the process serves requests")
     async def healthz(self) -> Health:
         return Health(status="ok")
 
     @get(
         "/readyz",
-        operation_id="getReadiness",
+        operation_id="GetReadiness",
         summary="Readiness: PostgreSQL and Redis reachable, migrations current (cached check)",
     )
     async def readyz(self, state: State) -> Response[ReadinessReport]:

@@ -13,6 +13,7 @@ from litestar.datastructures import ResponseHeader, State
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
+from fluxforge.contract import TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -44,7 +45,7 @@ from fluxforge.rbac.models import (
     TenantAccess,
 )
 from fluxforge.rbac.permissions import ALL_PERMISSIONS, BUILTIN_ROLES, effective_role_permissions
-from fluxforge.tenancy.controller import BearerSecurity, IfMatch, TenantPath, access_of, invalidate
+from fluxforge.tenancy.controller import IfMatch, TenantPath, access_of, invalidate
 
 RoleRef = Annotated[str, PathParameter(description="The custom role's name.", max_length=40)]
 IdRef = Annotated[uuid.UUID, PathParameter(description="The id.")]
@@ -93,11 +94,11 @@ async def namespace_id_of(request: Request[Any, Any, Any], access: TenantAccess,
 
 class RoleController(Controller):
     path = "/v1/tenants/{tenant:str}/roles"
-    tags = ["rbac"]
-    security = BearerSecurity
+    tags = ["Roles"]
+    security = TENANT_SECURITY
 
     @get(
-        operation_id="listRoles",
+        operation_id="ListRoles",
         summary="Built-in and custom roles with their permissions",
         guards=[require("role:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -108,7 +109,7 @@ class RoleController(Controller):
         return RolePage(items=builtin_roles() + custom)
 
     @post(
-        operation_id="createRole",
+        operation_id="CreateRole",
         summary="Create a custom role from the permission vocabulary",
         status_code=201,
         guards=[require("role:write")],
@@ -131,7 +132,7 @@ class RoleController(Controller):
 
     @patch(
         "/{role:str}",
-        operation_id="updateRole",
+        operation_id="UpdateRole",
         summary="Change a custom role (needs If-Match); takes effect at once for everyone bound to it",
         guards=[require("role:write")],
         responses=problem_responses(400, 401, 403, 404, 412, 428, 429),
@@ -166,7 +167,7 @@ class RoleController(Controller):
 
     @delete(
         "/{role:str}",
-        operation_id="deleteRole",
+        operation_id="DeleteRole",
         summary="Delete a custom role that no binding uses",
         guards=[require("role:write")],
         responses=problem_responses(400, 401, 403, 404, 409, 429),
@@ -186,11 +187,11 @@ class RoleController(Controller):
 
 class RoleBindingController(Controller):
     path = "/v1/tenants/{tenant:str}/role-bindings"
-    tags = ["rbac"]
-    security = BearerSecurity
+    tags = ["RoleBindings"]
+    security = TENANT_SECURITY
 
     @get(
-        operation_id="listRoleBindings",
+        operation_id="ListRoleBindings",
         summary="Role bindings in the tenant",
         guards=[require("rolebinding:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -211,7 +212,7 @@ class RoleBindingController(Controller):
         return RoleBindingPage(items=items, next_cursor=next_cursor)
 
     @post(
-        operation_id="createRoleBinding",
+        operation_id="CreateRoleBinding",
         summary="Grant a role to a member or an API key, tenant-wide or in one namespace",
         status_code=201,
         guards=[require("rolebinding:write")],
@@ -247,7 +248,7 @@ class RoleBindingController(Controller):
 
     @delete(
         "/{binding_id:uuid}",
-        operation_id="deleteRoleBinding",
+        operation_id="DeleteRoleBinding",
         summary="Revoke a role binding; it stops working everywhere within a second",
         guards=[require("rolebinding:write")],
         responses=problem_responses(400, 401, 403, 404, 409, 429),
@@ -285,11 +286,11 @@ async def ensure_subject(conn: Connection, subject_type: str, subject_id: uuid.U
 
 class ApiKeyController(Controller):
     path = "/v1/tenants/{tenant:str}/api-keys"
-    tags = ["api keys"]
-    security = BearerSecurity
+    tags = ["ApiKeys"]
+    security = TENANT_SECURITY
 
     @post(
-        operation_id="createApiKey",
+        operation_id="CreateApiKey",
         summary="Create an API key bound to a role; the secret is shown only in this response",
         status_code=201,
         guards=[require("apikey:create")],
@@ -333,7 +334,7 @@ class ApiKeyController(Controller):
         return Response(ApiKeyCreated(**msgspec.structs.asdict(key), secret=secret), status_code=201)
 
     @get(
-        operation_id="listApiKeys",
+        operation_id="ListApiKeys",
         summary="API keys (never their secrets)",
         guards=[require("apikey:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -354,7 +355,7 @@ class ApiKeyController(Controller):
 
     @delete(
         "/{key_id:uuid}",
-        operation_id="revokeApiKey",
+        operation_id="RevokeApiKey",
         summary="Revoke an API key; it stops working at once",
         status_code=200,
         guards=[require("apikey:revoke")],

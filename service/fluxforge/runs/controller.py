@@ -19,6 +19,7 @@ from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParam
 from litestar.response import ServerSentEvent
 
 from fluxforge.audit import repository as audit
+from fluxforge.contract import TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -48,7 +49,7 @@ from fluxforge.runs.models import (
 )
 from fluxforge.scheduler import progress
 from fluxforge.scheduler.states import RunState, run_transition
-from fluxforge.tenancy.controller import BearerSecurity, IfMatch, NamespaceRef, TenantPath, access_of
+from fluxforge.tenancy.controller import IfMatch, NamespaceRef, TenantPath, access_of
 from fluxforge.workflows import dag
 from fluxforge.workflows import repository as workflows
 from fluxforge.workflows.models import WorkflowSpec
@@ -119,11 +120,11 @@ async def _trace(conn: Connection, access: TenantAccess, run_id: uuid.UUID) -> t
 
 class RunController(Controller):
     path = "/v1/tenants/{tenant:str}/namespaces/{namespace:str}/runs"
-    tags = ["runs"]
-    security = BearerSecurity
+    tags = ["Runs"]
+    security = TENANT_SECURITY
 
     @post(
-        operation_id="createRun",
+        operation_id="CreateRun",
         summary="Submit a run of a workflow (its latest version, or `version`); a worker starts it",
         status_code=201,
         guards=[require("run:create")],
@@ -219,7 +220,7 @@ class RunController(Controller):
         return run_response(run, 201, location)
 
     @get(
-        operation_id="listRuns",
+        operation_id="ListRuns",
         summary="List the namespace's runs, newest first, optionally by state or workflow",
         guards=[require("run:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -256,7 +257,7 @@ class RunController(Controller):
 
     @get(
         "/{run_id:uuid}",
-        operation_id="getRun",
+        operation_id="GetRun",
         summary="Get a run with each step's state, attempts, input, outputs and error",
         guards=[require("run:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -272,7 +273,7 @@ class RunController(Controller):
 
     @post(
         "/{run_id:uuid}/cancel",
-        operation_id="cancelRun",
+        operation_id="CancelRun",
         summary="Cancel a run: a pending one at once, a running one as soon as its worker stops its steps",
         status_code=202,
         guards=[require("run:cancel")],
@@ -322,7 +323,7 @@ class RunController(Controller):
 
     @get(
         "/{run_id:uuid}/events",
-        operation_id="followRunEvents",
+        operation_id="FollowRunEvents",
         summary="Follow a run's lifecycle as server-sent events, from the start or after an event id",
         guards=[require("run:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -370,7 +371,7 @@ class RunController(Controller):
 
     @get(
         "/{run_id:uuid}/trace",
-        operation_id="getRunTrace",
+        operation_id="GetRunTrace",
         summary="A run's trace: every step attempt in order with input, output or error, digests and duration",
         guards=[require("run:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -385,7 +386,7 @@ class RunController(Controller):
 
     @post(
         "/{run_id:uuid}/replay",
-        operation_id="replayRun",
+        operation_id="ReplayRun",
         summary="Re-walk a run's plan against its recorded outputs; verify its order and result",
         status_code=200,
         guards=[require("run:read")],
@@ -412,7 +413,7 @@ class RunController(Controller):
 
     @get(
         "/{run_id:uuid}/trace/diff",
-        operation_id="diffRunTraces",
+        operation_id="DiffRunTraces",
         summary="What differs between this run's trace and another run's of the same workflow",
         guards=[require("run:read")],
         responses=problem_responses(400, 401, 403, 404, 409, 429),

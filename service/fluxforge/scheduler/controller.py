@@ -11,6 +11,7 @@ from litestar.params import JSONBody
 from redis.exceptions import RedisError
 
 from fluxforge.audit import repository as audit
+from fluxforge.contract import ADMIN_SECURITY
 from fluxforge.conventions import check_version, etag, required_version
 from fluxforge.errors import problem_responses
 from fluxforge.identity.admin_token import require_admin
@@ -37,12 +38,12 @@ async def _workers(state: State) -> list[str]:
 
 class SchedulerAdminController(Controller):
     path = "/v1/admin/scheduler"
-    tags = ["admin: scheduler"]
+    tags = ["AdminScheduler"]
     guards = [require_admin]
-    security = [{"adminToken": []}]
+    security = ADMIN_SECURITY
 
     @get(
-        operation_id="getScheduler",
+        operation_id="GetScheduler",
         summary="The scheduler's admission mode, queued and active runs, and live workers",
         responses=problem_responses(401),
         response_headers=ETAG_HEADER,
@@ -54,7 +55,7 @@ class SchedulerAdminController(Controller):
         return Response(status, headers={"ETag": etag(status.version)})
 
     @put(
-        operation_id="setSchedulerAdmission",
+        operation_id="SetSchedulerAdmission",
         summary="Set the admission mode: normal, drain (refuse new runs) or freeze (start nothing); needs If-Match",
         responses=problem_responses(400, 401, 412, 428),
         response_headers=ETAG_HEADER,

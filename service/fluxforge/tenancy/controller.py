@@ -13,6 +13,7 @@ from litestar.datastructures import ResponseHeader, State
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
+from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY, USER_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -81,12 +82,12 @@ async def _save_change(
 
 class TenantAdminController(Controller):
     path = "/v1/admin/tenants"
-    tags = ["admin: tenants"]
+    tags = ["AdminTenants"]
     guards = [require_admin]
-    security = [{"adminToken": []}]
+    security = ADMIN_SECURITY
 
     @post(
-        operation_id="createTenant",
+        operation_id="AdminCreateTenant",
         summary="Provision a tenant",
         status_code=201,
         responses=problem_responses(400, 401, 409, 413),
@@ -126,7 +127,7 @@ class TenantAdminController(Controller):
                 await record(conn, principal=principal, key=idempotency_key, response=stored)
         return response
 
-    @get(operation_id="listTenants", summary="List tenants", responses=problem_responses(400, 401))
+    @get(operation_id="AdminListTenants", summary="List tenants", responses=problem_responses(400, 401))
     async def list_tenants(
         self,
         state: State,
@@ -144,7 +145,7 @@ class TenantAdminController(Controller):
 
     @get(
         "/{tenant:str}",
-        operation_id="getTenant",
+        operation_id="AdminGetTenant",
         summary="Get a tenant",
         responses=problem_responses(400, 401, 404),
         response_headers=ETAG_HEADER,
@@ -156,7 +157,7 @@ class TenantAdminController(Controller):
 
     @patch(
         "/{tenant:str}",
-        operation_id="updateTenant",
+        operation_id="AdminUpdateTenant",
         summary="Change a tenant's display name or status (JSON merge patch; needs If-Match)",
         responses=problem_responses(400, 401, 404, 409, 412, 428),
         response_headers=ETAG_HEADER,
@@ -182,7 +183,7 @@ class TenantAdminController(Controller):
 
     @delete(
         "/{tenant:str}",
-        operation_id="deleteTenant",
+        operation_id="AdminDeleteTenant",
         summary="Soft-delete a tenant (If-Match optional)",
         status_code=200,
         responses=problem_responses(400, 401, 404, 412),
@@ -203,7 +204,6 @@ class TenantAdminController(Controller):
 
 # --- self-service: a signed-in user's tenants ----------------------------------------------
 
-BearerSecurity: list[dict[str, list[str]]] = [{"bearer": []}]
 NamespaceRef = Annotated[str, PathParameter(description="The namespace's name.", max_length=63)]
 TenantPath = Annotated[str, PathParameter(description="The tenant's id or slug.", max_length=64)]
 DEFAULT_NAMESPACE = "default"
@@ -221,14 +221,14 @@ async def invalidate(request: Request[Any, Any, Any], tenant_id: uuid.UUID) -> N
 
 class TenantController(Controller):
     path = "/v1/tenants"
-    tags = ["tenants"]
-    security = BearerSecurity
+    tags = ["Tenants"]
 
     @post(
-        operation_id="createMyTenant",
+        operation_id="CreateMyTenant",
         summary="Create a tenant; the caller becomes its owner and a `default` namespace is made",
         status_code=201,
         guards=[require_user],
+        security=USER_SECURITY,
         responses=problem_responses(400, 401, 403, 409, 413),
         response_headers=ETAG_HEADER,
     )
@@ -280,9 +280,10 @@ class TenantController(Controller):
         )
 
     @get(
-        operation_id="listMyTenants",
+        operation_id="ListMyTenants",
         summary="The tenants the caller belongs to",
         guards=[require_user],
+        security=USER_SECURITY,
         responses=problem_responses(400, 401, 403),
     )
     async def list_mine(
@@ -297,9 +298,10 @@ class TenantController(Controller):
 
     @get(
         "/{tenant:str}",
-        operation_id="getMyTenant",
+        operation_id="GetMyTenant",
         summary="Get a tenant the caller belongs to",
         guards=[require("tenant:read")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 429),
         response_headers=ETAG_HEADER,
     )
@@ -311,9 +313,10 @@ class TenantController(Controller):
 
     @patch(
         "/{tenant:str}",
-        operation_id="updateMyTenant",
+        operation_id="UpdateMyTenant",
         summary="Rename a tenant (JSON merge patch; needs If-Match)",
         guards=[require("tenant:update")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
         response_headers=ETAG_HEADER,
     )
@@ -338,10 +341,11 @@ class TenantController(Controller):
 
     @delete(
         "/{tenant:str}",
-        operation_id="deleteMyTenant",
+        operation_id="DeleteMyTenant",
         summary="Soft-delete a tenant (owners only; If-Match optional)",
         status_code=200,
         guards=[require("tenant:delete")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 412, 429),
         response_headers=ETAG_HEADER,
     )
@@ -377,14 +381,14 @@ async def _namespace_or_404(conn: Connection, access: TenantAccess, *, for_updat
 
 class NamespaceController(Controller):
     path = "/v1/tenants/{tenant:str}/namespaces"
-    tags = ["namespaces"]
-    security = BearerSecurity
+    tags = ["Namespaces"]
 
     @post(
-        operation_id="createNamespace",
+        operation_id="CreateNamespace",
         summary="Create a namespace",
         status_code=201,
         guards=[require("namespace:create")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 409, 429),
         response_headers=ETAG_HEADER,
     )
@@ -407,9 +411,10 @@ class NamespaceController(Controller):
         return namespace_response(namespace, 201)
 
     @get(
-        operation_id="listNamespaces",
+        operation_id="ListNamespaces",
         summary="List the namespaces the caller may see",
         guards=[require("tenant:read")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 429),
     )
     async def list_all(
@@ -431,9 +436,10 @@ class NamespaceController(Controller):
 
     @get(
         "/{namespace:str}",
-        operation_id="getNamespace",
+        operation_id="GetNamespace",
         summary="Get a namespace",
         guards=[require("namespace:read")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 429),
         response_headers=ETAG_HEADER,
     )
@@ -447,9 +453,10 @@ class NamespaceController(Controller):
 
     @patch(
         "/{namespace:str}",
-        operation_id="updateNamespace",
+        operation_id="UpdateNamespace",
         summary="Change a namespace's display name or labels (JSON merge patch; needs If-Match)",
         guards=[require("namespace:update")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
         response_headers=ETAG_HEADER,
     )
@@ -473,10 +480,11 @@ class NamespaceController(Controller):
 
     @delete(
         "/{namespace:str}",
-        operation_id="deleteNamespace",
+        operation_id="DeleteNamespace",
         summary="Soft-delete a namespace; bindings in it stop granting anything (If-Match optional)",
         status_code=200,
         guards=[require("namespace:delete")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 412, 429),
         response_headers=ETAG_HEADER,
     )

@@ -16,6 +16,7 @@ from litestar.datastructures import State
 from litestar.params import JSONBody, PathParameter
 
 from fluxforge.audit import repository as audit
+from fluxforge.contract import TENANT_SECURITY, USER_SECURITY
 from fluxforge.conventions import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, new_id, page_of
 from fluxforge.credentials import new_secret, secret_hash
 from fluxforge.errors import Conflict, Forbidden, NotFound, problem_responses
@@ -24,7 +25,7 @@ from fluxforge.rbac.access import require, require_user
 from fluxforge.rbac.controller import grantable, namespace_id_of
 from fluxforge.rbac.models import Principal
 from fluxforge.tenancy import repository
-from fluxforge.tenancy.controller import BearerSecurity, TenantPath, access_of, invalidate
+from fluxforge.tenancy.controller import TenantPath, access_of, invalidate
 from fluxforge.tenancy.models import (
     Invitation,
     InvitationAccept,
@@ -41,13 +42,13 @@ InvitationRef = Annotated[uuid.UUID, PathParameter(description="The invitation's
 
 class MemberController(Controller):
     path = "/v1/tenants/{tenant:str}/members"
-    tags = ["members"]
-    security = BearerSecurity
+    tags = ["Members"]
 
     @get(
-        operation_id="listMembers",
+        operation_id="ListMembers",
         summary="Members with their role bindings",
         guards=[require("member:read")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 429),
     )
     async def list_members(
@@ -66,9 +67,10 @@ class MemberController(Controller):
 
     @delete(
         "/{user_id:uuid}",
-        operation_id="removeMember",
+        operation_id="RemoveMember",
         summary="Remove a member and all their role bindings (never the last owner)",
         guards=[require("member:remove")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 409, 429),
     )
     async def remove_member(
@@ -93,14 +95,14 @@ class MemberController(Controller):
 
 class InvitationController(Controller):
     path = "/v1/tenants/{tenant:str}/invitations"
-    tags = ["members"]
-    security = BearerSecurity
+    tags = ["Invitations"]
 
     @post(
-        operation_id="createInvitation",
+        operation_id="CreateInvitation",
         summary="Invite someone by email; the token in the response is shown only once",
         status_code=201,
         guards=[require("member:invite")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 429),
     )
     async def invite(
@@ -128,9 +130,10 @@ class InvitationController(Controller):
         return Response(InvitationCreated(**msgspec.structs.asdict(invitation), token=token), status_code=201)
 
     @get(
-        operation_id="listInvitations",
+        operation_id="ListInvitations",
         summary="Invitations and their status",
         guards=[require("member:read")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 429),
     )
     async def list_invitations(
@@ -149,10 +152,11 @@ class InvitationController(Controller):
 
     @delete(
         "/{invitation_id:uuid}",
-        operation_id="revokeInvitation",
+        operation_id="RevokeInvitation",
         summary="Revoke a pending invitation",
         status_code=200,
         guards=[require("member:invite")],
+        security=TENANT_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 429),
     )
     async def revoke(
@@ -175,14 +179,14 @@ class InvitationController(Controller):
 
 class InvitationAcceptController(Controller):
     path = "/v1/invitations/accept"
-    tags = ["members"]
-    security = BearerSecurity
+    tags = ["Invitations"]
 
     @post(
-        operation_id="acceptInvitation",
+        operation_id="AcceptInvitation",
         summary="Accept an invitation as the signed-in user; joins the tenant with the invited role",
         status_code=200,
         guards=[require_user],
+        security=USER_SECURITY,
         responses=problem_responses(400, 401, 403, 404, 429),
     )
     async def accept(

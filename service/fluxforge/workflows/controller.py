@@ -29,6 +29,7 @@ from litestar.openapi.spec import (
 from litestar.params import PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
+from fluxforge.contract import TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -45,7 +46,7 @@ from fluxforge.errors import BadRequest, Conflict, FieldError, InvalidRequest, N
 from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
 from fluxforge.rbac.access import require
 from fluxforge.rbac.models import TenantAccess
-from fluxforge.tenancy.controller import BearerSecurity, IfMatch, NamespaceRef, TenantPath, access_of
+from fluxforge.tenancy.controller import IfMatch, NamespaceRef, TenantPath, access_of
 from fluxforge.workflows import dag, manifest, repository
 from fluxforge.workflows.models import (
     MAX_MANIFEST_BYTES,
@@ -142,12 +143,12 @@ async def _live_or_404(conn: Connection, access: TenantAccess, name: str, *, for
 
 class WorkflowController(Controller):
     path = "/v1/tenants/{tenant:str}/namespaces/{namespace:str}"
-    tags = ["workflows"]
-    security = BearerSecurity
+    tags = ["Workflows"]
+    security = TENANT_SECURITY
 
     @post(
         "/workflows",
-        operation_id="createWorkflow",
+        operation_id="CreateWorkflow",
         summary="Create a workflow from a manifest (JSON or YAML); the same manifest again changes nothing",
         status_code=201,
         guards=[require("workflow:write")],
@@ -224,7 +225,7 @@ class WorkflowController(Controller):
 
     @post(
         "/workflows:validate",
-        operation_id="validateWorkflow",
+        operation_id="ValidateWorkflow",
         summary="Check a manifest without storing it: every error at once, or its normalised form and plan order",
         status_code=200,
         guards=[require("workflow:read")],
@@ -242,7 +243,7 @@ class WorkflowController(Controller):
 
     @get(
         "/workflows",
-        operation_id="listWorkflows",
+        operation_id="ListWorkflows",
         summary="List the namespace's workflows at their latest versions",
         guards=[require("workflow:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -265,7 +266,7 @@ class WorkflowController(Controller):
 
     @get(
         "/workflows/{name:str}",
-        operation_id="getWorkflow",
+        operation_id="GetWorkflow",
         summary="Get a workflow at its latest version, or at ?version=n",
         guards=[require("workflow:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -294,7 +295,7 @@ class WorkflowController(Controller):
 
     @put(
         "/workflows/{name:str}",
-        operation_id="updateWorkflow",
+        operation_id="UpdateWorkflow",
         summary="Replace a workflow's manifest: a changed one becomes a new version (needs If-Match)",
         guards=[require("workflow:write")],
         request_max_body_size=MAX_MANIFEST_BYTES,
@@ -341,7 +342,7 @@ class WorkflowController(Controller):
 
     @delete(
         "/workflows/{name:str}",
-        operation_id="deleteWorkflow",
+        operation_id="DeleteWorkflow",
         summary="Soft-delete a workflow; runs keep the versions they pinned (If-Match optional)",
         status_code=200,
         guards=[require("workflow:write")],
@@ -376,7 +377,7 @@ class WorkflowController(Controller):
 
     @get(
         "/workflows/{name:str}/versions",
-        operation_id="listWorkflowVersions",
+        operation_id="ListWorkflowVersions",
         summary="List a workflow's versions, newest first",
         guards=[require("workflow:read")],
         responses=problem_responses(400, 401, 403, 404, 429),

@@ -34,6 +34,7 @@ from fluxforge.billing.catalog.models import (
     SubscriptionRequest,
 )
 from fluxforge.billing.catalog.pricing import PlanVersion
+from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
@@ -50,7 +51,7 @@ from fluxforge.errors import FieldError, NotFound, problem_responses
 from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.rbac.access import require
-from fluxforge.tenancy.controller import BearerSecurity, TenantPath, access_of
+from fluxforge.tenancy.controller import TenantPath, access_of
 
 PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 """Plans belong to no tenant: their audit events are filed under the nil UUID (platform scope)."""
@@ -125,12 +126,12 @@ def _replayed(stored: StoredResponse, body_type: type[Any]) -> Response[Any]:
 
 class PlanAdminController(Controller):
     path = "/v1/admin/plans"
-    tags = ["admin: plans"]
+    tags = ["AdminPlans"]
     guards = [require_admin]
-    security = [{"adminToken": []}]
+    security = ADMIN_SECURITY
 
     @post(
-        operation_id="createPlan",
+        operation_id="AdminCreatePlan",
         summary="Create a plan with its first version",
         status_code=201,
         responses=problem_responses(400, 401, 409, 413),
@@ -176,7 +177,7 @@ class PlanAdminController(Controller):
             await _remember(conn, request, idempotency_key, response, plan)
         return response
 
-    @get(operation_id="listPlans", summary="List plans", responses=problem_responses(400, 401))
+    @get(operation_id="AdminListPlans", summary="List plans", responses=problem_responses(400, 401))
     async def list_plans(
         self,
         state: State,
@@ -193,7 +194,7 @@ class PlanAdminController(Controller):
 
     @get(
         "/{plan:str}",
-        operation_id="getPlan",
+        operation_id="AdminGetPlan",
         summary="Get a plan with all its versions",
         responses=problem_responses(400, 401, 404),
         response_headers=PLAN_ETAG,
@@ -205,7 +206,7 @@ class PlanAdminController(Controller):
 
     @patch(
         "/{plan:str}",
-        operation_id="updatePlan",
+        operation_id="AdminUpdatePlan",
         summary="Rename, describe or retire a plan (JSON merge patch; needs If-Match)",
         responses=problem_responses(400, 401, 404, 409, 412, 428),
         response_headers=PLAN_ETAG,
@@ -235,7 +236,7 @@ class PlanAdminController(Controller):
 
     @post(
         "/{plan:str}/versions",
-        operation_id="createPlanVersion",
+        operation_id="AdminCreatePlanVersion",
         summary="Add a version of a plan's terms, in force from its effective_from (If-Match optional)",
         status_code=201,
         responses=problem_responses(400, 401, 404, 409, 412, 413),
@@ -294,7 +295,7 @@ class PlanAdminController(Controller):
 
     @get(
         "/{plan:str}/versions/{version:int}",
-        operation_id="getPlanVersion",
+        operation_id="AdminGetPlanVersion",
         summary="Get one version of a plan's terms",
         responses=problem_responses(400, 401, 404),
     )
@@ -304,7 +305,7 @@ class PlanAdminController(Controller):
 
     @delete(
         "/{plan:str}/versions/{version:int}",
-        operation_id="withdrawPlanVersion",
+        operation_id="AdminWithdrawPlanVersion",
         summary="Withdraw a version that has not taken effect yet (If-Match optional)",
         status_code=200,
         responses=problem_responses(400, 401, 404, 409, 412),
@@ -355,11 +356,11 @@ async def _version_or_404(conn: Connection, plan: str, version: int) -> PlanVers
 
 class CatalogController(Controller):
     path = "/v1/tenants/{tenant:str}/plans"
-    tags = ["billing"]
-    security = BearerSecurity
+    tags = ["Plans"]
+    security = TENANT_SECURITY
 
     @get(
-        operation_id="listCatalogPlans",
+        operation_id="ListCatalogPlans",
         summary="The plans a tenant may subscribe to (active plans, with their versions)",
         guards=[require("billing:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -382,7 +383,7 @@ class CatalogController(Controller):
 
     @get(
         "/{plan:str}",
-        operation_id="getCatalogPlan",
+        operation_id="GetCatalogPlan",
         summary="Get a plan of the catalog (also a retired one, which existing subscriptions may still be on)",
         guards=[require("billing:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -469,11 +470,11 @@ async def _change_subscription(
 
 class SubscriptionController(Controller):
     path = "/v1/tenants/{tenant:str}/subscription"
-    tags = ["billing"]
-    security = BearerSecurity
+    tags = ["Subscriptions"]
+    security = TENANT_SECURITY
 
     @get(
-        operation_id="getSubscription",
+        operation_id="GetSubscription",
         summary="The tenant's subscription: the plan version in force now and the scheduled changes",
         guards=[require("billing:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -492,7 +493,7 @@ class SubscriptionController(Controller):
         return subscription_response(view)
 
     @post(
-        operation_id="subscribe",
+        operation_id="Subscribe",
         summary="Subscribe to a plan, now or from a later time",
         status_code=201,
         guards=[require("billing:write")],
@@ -524,7 +525,7 @@ class SubscriptionController(Controller):
         return response
 
     @put(
-        operation_id="changeSubscriptionPlan",
+        operation_id="ChangeSubscriptionPlan",
         summary="Move to another plan, now or from a later time (needs If-Match)",
         guards=[require("billing:write")],
         responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
@@ -547,7 +548,7 @@ class SubscriptionController(Controller):
         return subscription_response(view)
 
     @delete(
-        operation_id="cancelSubscription",
+        operation_id="CancelSubscription",
         summary="Cancel the subscription, now or from a later time (needs If-Match)",
         status_code=200,
         guards=[require("billing:write")],
@@ -575,7 +576,7 @@ class SubscriptionController(Controller):
 
     @get(
         "/changes",
-        operation_id="listSubscriptionChanges",
+        operation_id="ListSubscriptionChanges",
         summary="The subscription's history of changes, in the order they were made",
         guards=[require("billing:read")],
         responses=problem_responses(400, 401, 403, 404, 429),

@@ -43,12 +43,13 @@ from fluxforge.billing.invoices.models import (
     PeriodCloseResult,
 )
 from fluxforge.billing.invoices.stripe_export import export_invoice, stripe_session
+from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY
 from fluxforge.conventions import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, etag, page_of, required_version
 from fluxforge.errors import NotFound, ProblemError, problem_responses
 from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.rbac.access import require
-from fluxforge.tenancy.controller import BearerSecurity, TenantPath, access_of
+from fluxforge.tenancy.controller import TenantPath, access_of
 
 InvoiceId = Annotated[uuid.UUID, PathParameter(description="The invoice's id.")]
 IfMatch = Annotated[
@@ -125,11 +126,11 @@ class InvoiceDocumentOperation(Operation):
 
 class InvoiceController(Controller):
     path = "/v1/tenants/{tenant:str}/invoices"
-    tags = ["billing: invoices"]
-    security = BearerSecurity
+    tags = ["Invoices"]
+    security = TENANT_SECURITY
 
     @get(
-        operation_id="listInvoices",
+        operation_id="ListInvoices",
         summary="The tenant's invoices, newest first",
         guards=[require("billing:read")],
         responses=problem_responses(400, 401, 403, 404, 429),
@@ -152,7 +153,7 @@ class InvoiceController(Controller):
 
     @get(
         "/{invoice_id:uuid}",
-        operation_id="getInvoice",
+        operation_id="GetInvoice",
         summary="An invoice as JSON, CSV (Accept: text/csv) or PDF (Accept: application/pdf)",
         guards=[require("billing:read")],
         responses=problem_responses(400, 401, 403, 404, 406, 429),
@@ -171,13 +172,13 @@ class InvoiceController(Controller):
 
 class InvoiceAdminController(Controller):
     path = "/v1/admin"
-    tags = ["admin: billing"]
+    tags = ["AdminBilling"]
     guards = [require_admin]
-    security = [{"adminToken": []}]
+    security = ADMIN_SECURITY
 
     @post(
         "/billing/periods/close",
-        operation_id="closeBillingPeriod",
+        operation_id="CloseBillingPeriod",
         summary="Close a billing period: one draft invoice per subscribed tenant (idempotent)",
         description="Closes usage ingest into [start, end) first. Closing the same period again "
         "returns the invoices made the first time and makes none (so no Idempotency-Key is needed); "
@@ -192,7 +193,7 @@ class InvoiceAdminController(Controller):
 
     @get(
         "/invoices",
-        operation_id="listAllInvoices",
+        operation_id="ListAllInvoices",
         summary="Every tenant's invoices, newest first",
         responses=problem_responses(400, 401),
     )
@@ -214,7 +215,7 @@ class InvoiceAdminController(Controller):
 
     @get(
         "/invoices/{invoice_id:uuid}",
-        operation_id="getAnyInvoice",
+        operation_id="GetAnyInvoice",
         summary="Any tenant's invoice, as JSON, CSV or PDF by the Accept header",
         responses=problem_responses(400, 401, 404, 406),
         operation_class=InvoiceDocumentOperation,
@@ -229,7 +230,7 @@ class InvoiceAdminController(Controller):
 
     @post(
         "/invoices/{invoice_id:uuid}/finalize",
-        operation_id="finalizeInvoice",
+        operation_id="FinalizeInvoice",
         summary="Issue a draft: number it (gapless per issuer) and freeze it",
         description="Finalizing a finalized invoice returns it unchanged; other states answer 409.",
         status_code=200,
@@ -248,7 +249,7 @@ class InvoiceAdminController(Controller):
 
     @post(
         "/invoices/{invoice_id:uuid}/mark-paid",
-        operation_id="markInvoicePaid",
+        operation_id="MarkInvoicePaid",
         summary="Record that an issued invoice was paid",
         description="Marking a paid invoice paid again changes nothing; drafts and void invoices answer 409.",
         status_code=200,
@@ -267,7 +268,7 @@ class InvoiceAdminController(Controller):
 
     @post(
         "/invoices/{invoice_id:uuid}/void",
-        operation_id="voidInvoice",
+        operation_id="VoidInvoice",
         summary="Void an issued, unpaid invoice (its number stays used)",
         description="Drafts cannot be voided (nothing was issued) and paid invoices are corrected with a "
         "credit note instead: both answer 409.",
@@ -287,7 +288,7 @@ class InvoiceAdminController(Controller):
 
     @post(
         "/invoices/{invoice_id:uuid}/credit-notes",
-        operation_id="createCreditNote",
+        operation_id="CreateCreditNote",
         summary="Credit an issued invoice, in part or (without amount) in full",
         description="Credit notes are numbered CN-000001, ... in their own gapless series per issuer. "
         "More than the invoice has left to credit answers 409.",
@@ -328,7 +329,7 @@ class InvoiceAdminController(Controller):
 
     @post(
         "/invoices/{invoice_id:uuid}/stripe-export",
-        operation_id="exportInvoiceToStripe",
+        operation_id="ExportInvoiceToStripe",
         summary="Export an issued invoice to Stripe (customer, items, finalized invoice); safe to repeat",
         description="Every Stripe call carries an idempotency key derived from our ids and every Stripe id "
         "is stored as soon as it is known, so repeating an export that failed midway finishes it and "

@@ -100,10 +100,10 @@ class StripeEventOperation(Operation):
 
 class StripeWebhookController(Controller):
     path = "/v1/webhooks/stripe"
-    tags = ["webhooks"]
+    tags = ["Webhooks"]
 
     @post(
-        operation_id="receiveStripeWebhook",
+        operation_id="ReceiveStripeWebhook",
         summary="Stripe events (signed): invoice.paid / payment_succeeded / payment_failed",
         description="Authenticated by the Stripe-Signature header, not a bearer token. Each event id is "
         "applied once; redeliveries answer 200 with `duplicate: true`.",
