@@ -1,5 +1,11 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .admin_list_plans_status_type_1 import AdminListPlansStatusType1
+from .admin_list_plans_status_type_2_type_1 import AdminListPlansStatusType2Type1
+from .admin_list_plans_status_type_3_type_1 import AdminListPlansStatusType3Type1
+from .admin_list_tenants_status_type_1 import AdminListTenantsStatusType1
+from .admin_list_tenants_status_type_2_type_1 import AdminListTenantsStatusType2Type1
+from .admin_list_tenants_status_type_3_type_1 import AdminListTenantsStatusType3Type1
 from .api_key import ApiKey
 from .api_key_create import ApiKeyCreate
 from .api_key_created import ApiKeyCreated
@@ -43,15 +49,9 @@ from .list_all_invoices_status_type_3_type_1 import ListAllInvoicesStatusType3Ty
 from .list_invoices_status_type_1 import ListInvoicesStatusType1
 from .list_invoices_status_type_2_type_1 import ListInvoicesStatusType2Type1
 from .list_invoices_status_type_3_type_1 import ListInvoicesStatusType3Type1
-from .list_plans_status_type_1 import ListPlansStatusType1
-from .list_plans_status_type_2_type_1 import ListPlansStatusType2Type1
-from .list_plans_status_type_3_type_1 import ListPlansStatusType3Type1
 from .list_runs_state_type_1 import ListRunsStateType1
 from .list_runs_state_type_2_type_1 import ListRunsStateType2Type1
 from .list_runs_state_type_3_type_1 import ListRunsStateType3Type1
-from .list_tenants_status_type_1 import ListTenantsStatusType1
-from .list_tenants_status_type_2_type_1 import ListTenantsStatusType2Type1
-from .list_tenants_status_type_3_type_1 import ListTenantsStatusType3Type1
 from .login_code_grant import LoginCodeGrant
 from .logout_request import LogoutRequest
 from .member import Member
@@ -182,6 +182,12 @@ from .workflow_version import WorkflowVersion
 from .workflow_version_page import WorkflowVersionPage
 
 __all__ = (
+    "AdminListPlansStatusType1",
+    "AdminListPlansStatusType2Type1",
+    "AdminListPlansStatusType3Type1",
+    "AdminListTenantsStatusType1",
+    "AdminListTenantsStatusType2Type1",
+    "AdminListTenantsStatusType3Type1",
     "ApiKey",
     "ApiKeyCreate",
     "ApiKeyCreated",
@@ -225,15 +231,9 @@ __all__ = (
     "ListInvoicesStatusType1",
     "ListInvoicesStatusType2Type1",
     "ListInvoicesStatusType3Type1",
-    "ListPlansStatusType1",
-    "ListPlansStatusType2Type1",
-    "ListPlansStatusType3Type1",
     "ListRunsStateType1",
     "ListRunsStateType2Type1",
     "ListRunsStateType3Type1",
-    "ListTenantsStatusType1",
-    "ListTenantsStatusType2Type1",
-    "ListTenantsStatusType3Type1",
     "LoginCodeGrant",
     "LogoutRequest",
     "Member",

@@ -1,10 +1,9 @@
 from enum import StrEnum
 
 
-class ListTenantsStatusType3Type1(StrEnum):
+class AdminListPlansStatusType2Type1(StrEnum):
     ACTIVE = "active"
-    DELETED = "deleted"
-    SUSPENDED = "suspended"
+    RETIRED = "retired"
 
     def __str__(self) -> str:
         return str(self.value)

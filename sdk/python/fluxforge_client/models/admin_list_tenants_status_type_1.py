@@ -1,9 +1,10 @@
 from enum import StrEnum
 
 
-class ListPlansStatusType2Type1(StrEnum):
+class AdminListTenantsStatusType1(StrEnum):
     ACTIVE = "active"
-    RETIRED = "retired"
+    DELETED = "deleted"
+    SUSPENDED = "suspended"
 
     def __str__(self) -> str:
         return str(self.value)

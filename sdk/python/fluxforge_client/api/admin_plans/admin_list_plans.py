@@ -5,9 +5,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.list_plans_status_type_1 import ListPlansStatusType1
-from ...models.list_plans_status_type_2_type_1 import ListPlansStatusType2Type1
-from ...models.list_plans_status_type_3_type_1 import ListPlansStatusType3Type1
+from ...models.admin_list_plans_status_type_1 import AdminListPlansStatusType1
+from ...models.admin_list_plans_status_type_2_type_1 import AdminListPlansStatusType2Type1
+from ...models.admin_list_plans_status_type_3_type_1 import AdminListPlansStatusType3Type1
 from ...models.plan_page import PlanPage
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
@@ -17,7 +17,11 @@ def _get_kwargs(
     *,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-    status: ListPlansStatusType1 | ListPlansStatusType2Type1 | ListPlansStatusType3Type1 | None | Unset = UNSET,
+    status: AdminListPlansStatusType1
+    | AdminListPlansStatusType2Type1
+    | AdminListPlansStatusType3Type1
+    | None
+    | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -34,11 +38,11 @@ def _get_kwargs(
     json_status: None | str | Unset
     if isinstance(status, Unset):
         json_status = UNSET
-    elif isinstance(status, ListPlansStatusType1):
+    elif isinstance(status, AdminListPlansStatusType1):
         json_status = status.value
-    elif isinstance(status, ListPlansStatusType2Type1):
+    elif isinstance(status, AdminListPlansStatusType2Type1):
         json_status = status.value
-    elif isinstance(status, ListPlansStatusType3Type1):
+    elif isinstance(status, AdminListPlansStatusType3Type1):
         json_status = status.value
     else:
         json_status = status
@@ -91,7 +95,11 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-    status: ListPlansStatusType1 | ListPlansStatusType2Type1 | ListPlansStatusType3Type1 | None | Unset = UNSET,
+    status: AdminListPlansStatusType1
+    | AdminListPlansStatusType2Type1
+    | AdminListPlansStatusType3Type1
+    | None
+    | Unset = UNSET,
 ) -> Response[PlanPage | Problem]:
     """List plans
 
@@ -99,8 +107,8 @@ def sync_detailed(
         limit (int | Unset): Page size (1-200). Default: 50.
         cursor (None | str | Unset): The next_cursor of the previous page; omit for the first
             page.
-        status (ListPlansStatusType1 | ListPlansStatusType2Type1 | ListPlansStatusType3Type1 |
-            None | Unset): Only plans in this status.
+        status (AdminListPlansStatusType1 | AdminListPlansStatusType2Type1 |
+            AdminListPlansStatusType3Type1 | None | Unset): Only plans in this status.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -128,7 +136,11 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-    status: ListPlansStatusType1 | ListPlansStatusType2Type1 | ListPlansStatusType3Type1 | None | Unset = UNSET,
+    status: AdminListPlansStatusType1
+    | AdminListPlansStatusType2Type1
+    | AdminListPlansStatusType3Type1
+    | None
+    | Unset = UNSET,
 ) -> PlanPage | Problem | None:
     """List plans
 
@@ -136,8 +148,8 @@ def sync(
         limit (int | Unset): Page size (1-200). Default: 50.
         cursor (None | str | Unset): The next_cursor of the previous page; omit for the first
             page.
-        status (ListPlansStatusType1 | ListPlansStatusType2Type1 | ListPlansStatusType3Type1 |
-            None | Unset): Only plans in this status.
+        status (AdminListPlansStatusType1 | AdminListPlansStatusType2Type1 |
+            AdminListPlansStatusType3Type1 | None | Unset): Only plans in this status.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -160,7 +172,11 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-    status: ListPlansStatusType1 | ListPlansStatusType2Type1 | ListPlansStatusType3Type1 | None | Unset = UNSET,
+    status: AdminListPlansStatusType1
+    | AdminListPlansStatusType2Type1
+    | AdminListPlansStatusType3Type1
+    | None
+    | Unset = UNSET,
 ) -> Response[PlanPage | Problem]:
     """List plans
 
@@ -168,8 +184,8 @@ async def asyncio_detailed(
         limit (int | Unset): Page size (1-200). Default: 50.
         cursor (None | str | Unset): The next_cursor of the previous page; omit for the first
             page.
-        status (ListPlansStatusType1 | ListPlansStatusType2Type1 | ListPlansStatusType3Type1 |
-            None | Unset): Only plans in this status.
+        status (AdminListPlansStatusType1 | AdminListPlansStatusType2Type1 |
+            AdminListPlansStatusType3Type1 | None | Unset): Only plans in this status.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -195,7 +211,11 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-    status: ListPlansStatusType1 | ListPlansStatusType2Type1 | ListPlansStatusType3Type1 | None | Unset = UNSET,
+    status: AdminListPlansStatusType1
+    | AdminListPlansStatusType2Type1
+    | AdminListPlansStatusType3Type1
+    | None
+    | Unset = UNSET,
 ) -> PlanPage | Problem | None:
     """List plans
 
@@ -203,8 +223,8 @@ async def asyncio(
         limit (int | Unset): Page size (1-200). Default: 50.
         cursor (None | str | Unset): The next_cursor of the previous page; omit for the first
             page.
-        status (ListPlansStatusType1 | ListPlansStatusType2Type1 | ListPlansStatusType3Type1 |
-            None | Unset): Only plans in this status.
+        status (AdminListPlansStatusType1 | AdminListPlansStatusType2Type1 |
+            AdminListPlansStatusType3Type1 | None | Unset): Only plans in this status.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -1,9 +1,10 @@
 from enum import StrEnum
 
 
-class ListPlansStatusType1(StrEnum):
+class AdminListTenantsStatusType3Type1(StrEnum):
     ACTIVE = "active"
-    RETIRED = "retired"
+    DELETED = "deleted"
+    SUSPENDED = "suspended"
 
     def __str__(self) -> str:
         return str(self.value)

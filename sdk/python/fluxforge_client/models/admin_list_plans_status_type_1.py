@@ -1,10 +1,9 @@
 from enum import StrEnum
 
 
-class ListTenantsStatusType2Type1(StrEnum):
+class AdminListPlansStatusType1(StrEnum):
     ACTIVE = "active"
-    DELETED = "deleted"
-    SUSPENDED = "suspended"
+    RETIRED = "retired"
 
     def __str__(self) -> str:
         return str(self.value)

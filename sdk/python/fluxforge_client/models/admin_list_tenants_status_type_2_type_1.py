@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class ListTenantsStatusType1(StrEnum):
+class AdminListTenantsStatusType2Type1(StrEnum):
     ACTIVE = "active"
     DELETED = "deleted"
     SUSPENDED = "suspended"

@@ -5,9 +5,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.list_tenants_status_type_1 import ListTenantsStatusType1
-from ...models.list_tenants_status_type_2_type_1 import ListTenantsStatusType2Type1
-from ...models.list_tenants_status_type_3_type_1 import ListTenantsStatusType3Type1
+from ...models.admin_list_tenants_status_type_1 import AdminListTenantsStatusType1
+from ...models.admin_list_tenants_status_type_2_type_1 import AdminListTenantsStatusType2Type1
+from ...models.admin_list_tenants_status_type_3_type_1 import AdminListTenantsStatusType3Type1
 from ...models.problem import Problem
 from ...models.tenant_page import TenantPage
 from ...types import UNSET, Response, Unset
@@ -17,7 +17,11 @@ def _get_kwargs(
     *,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-    status: ListTenantsStatusType1 | ListTenantsStatusType2Type1 | ListTenantsStatusType3Type1 | None | Unset = UNSET,
+    status: AdminListTenantsStatusType1
+    | AdminListTenantsStatusType2Type1
+    | AdminListTenantsStatusType3Type1
+    | None
+    | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -34,11 +38,11 @@ def _get_kwargs(
     json_status: None | str | Unset
     if isinstance(status, Unset):
         json_status = UNSET
-    elif isinstance(status, ListTenantsStatusType1):
+    elif isinstance(status, AdminListTenantsStatusType1):
         json_status = status.value
-    elif isinstance(status, ListTenantsStatusType2Type1):
+    elif isinstance(status, AdminListTenantsStatusType2Type1):
         json_status = status.value
-    elif isinstance(status, ListTenantsStatusType3Type1):
+    elif isinstance(status, AdminListTenantsStatusType3Type1):
         json_status = status.value
     else:
         json_status = status
@@ -93,7 +97,11 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-    status: ListTenantsStatusType1 | ListTenantsStatusType2Type1 | ListTenantsStatusType3Type1 | None | Unset = UNSET,
+    status: AdminListTenantsStatusType1
+    | AdminListTenantsStatusType2Type1
+    | AdminListTenantsStatusType3Type1
+    | None
+    | Unset = UNSET,
 ) -> Response[Problem | TenantPage]:
     """List tenants
 
@@ -101,8 +109,9 @@ def sync_detailed(
         limit (int | Unset): Page size (1-200). Default: 50.
         cursor (None | str | Unset): The next_cursor of the previous page; omit for the first
             page.
-        status (ListTenantsStatusType1 | ListTenantsStatusType2Type1 | ListTenantsStatusType3Type1
-            | None | Unset): Only tenants in this status (default: all but deleted).
+        status (AdminListTenantsStatusType1 | AdminListTenantsStatusType2Type1 |
+            AdminListTenantsStatusType3Type1 | None | Unset): Only tenants in this status (default:
+            all but deleted).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -130,7 +139,11 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-    status: ListTenantsStatusType1 | ListTenantsStatusType2Type1 | ListTenantsStatusType3Type1 | None | Unset = UNSET,
+    status: AdminListTenantsStatusType1
+    | AdminListTenantsStatusType2Type1
+    | AdminListTenantsStatusType3Type1
+    | None
+    | Unset = UNSET,
 ) -> Problem | TenantPage | None:
     """List tenants
 
@@ -138,8 +151,9 @@ def sync(
         limit (int | Unset): Page size (1-200). Default: 50.
         cursor (None | str | Unset): The next_cursor of the previous page; omit for the first
             page.
-        status (ListTenantsStatusType1 | ListTenantsStatusType2Type1 | ListTenantsStatusType3Type1
-            | None | Unset): Only tenants in this status (default: all but deleted).
+        status (AdminListTenantsStatusType1 | AdminListTenantsStatusType2Type1 |
+            AdminListTenantsStatusType3Type1 | None | Unset): Only tenants in this status (default:
+            all but deleted).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -162,7 +176,11 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-    status: ListTenantsStatusType1 | ListTenantsStatusType2Type1 | ListTenantsStatusType3Type1 | None | Unset = UNSET,
+    status: AdminListTenantsStatusType1
+    | AdminListTenantsStatusType2Type1
+    | AdminListTenantsStatusType3Type1
+    | None
+    | Unset = UNSET,
 ) -> Response[Problem | TenantPage]:
     """List tenants
 
@@ -170,8 +188,9 @@ async def asyncio_detailed(
         limit (int | Unset): Page size (1-200). Default: 50.
         cursor (None | str | Unset): The next_cursor of the previous page; omit for the first
             page.
-        status (ListTenantsStatusType1 | ListTenantsStatusType2Type1 | ListTenantsStatusType3Type1
-            | None | Unset): Only tenants in this status (default: all but deleted).
+        status (AdminListTenantsStatusType1 | AdminListTenantsStatusType2Type1 |
+            AdminListTenantsStatusType3Type1 | None | Unset): Only tenants in this status (default:
+            all but deleted).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -197,7 +216,11 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-    status: ListTenantsStatusType1 | ListTenantsStatusType2Type1 | ListTenantsStatusType3Type1 | None | Unset = UNSET,
+    status: AdminListTenantsStatusType1
+    | AdminListTenantsStatusType2Type1
+    | AdminListTenantsStatusType3Type1
+    | None
+    | Unset = UNSET,
 ) -> Problem | TenantPage | None:
     """List tenants
 
@@ -205,8 +228,9 @@ async def asyncio(
         limit (int | Unset): Page size (1-200). Default: 50.
         cursor (None | str | Unset): The next_cursor of the previous page; omit for the first
             page.
-        status (ListTenantsStatusType1 | ListTenantsStatusType2Type1 | ListTenantsStatusType3Type1
-            | None | Unset): Only tenants in this status (default: all but deleted).
+        status (AdminListTenantsStatusType1 | AdminListTenantsStatusType2Type1 |
+            AdminListTenantsStatusType3Type1 | None | Unset): Only tenants in this status (default:
+            all but deleted).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class ListPlansStatusType3Type1(StrEnum):
+class AdminListPlansStatusType3Type1(StrEnum):
     ACTIVE = "active"
     RETIRED = "retired"
 
