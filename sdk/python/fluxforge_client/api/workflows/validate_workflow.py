@@ -33,7 +33,7 @@ def _get_kwargs(
 
         headers["Content-Type"] = "application/json"
     if isinstance(body, File):
-        _kwargs["content"] = body.payload
+        _kwargs["content"] = body.payload.read()
         headers["Content-Type"] = "application/yaml"
 
     _kwargs["headers"] = headers
