@@ -21,6 +21,7 @@ lint: deps
 
 openapi: deps
 	$(UV) run fluxforge openapi > openapi.yaml
+	mkdir -p docs && $(UV) run fluxforge errors > docs/errors.md
 
 # The Python SDK in sdk/python, generated from openapi.yaml (never edit it by hand), plus the
 # hand-written helpers kept outside the generated tree. CI runs this and fails on any diff.

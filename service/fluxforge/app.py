@@ -26,7 +26,7 @@ from fluxforge.billing.catalog.controller import CatalogController, PlanAdminCon
 from fluxforge.billing.invoices.controller import InvoiceAdminController, InvoiceController
 from fluxforge.billing.invoices.webhooks import StripeWebhookController
 from fluxforge.config import Settings
-from fluxforge.contract import openapi_tags, security_schemes
+from fluxforge.contract import document_contract, openapi_tags, security_schemes
 from fluxforge.db import Database, create_pool
 from fluxforge.errors import EXCEPTION_HANDLERS
 from fluxforge.identity.admin_token import resolve_admin_token
@@ -191,6 +191,7 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,  # fluxforge.telemetry owns logging: JSON lines, secrets redacted
         state=State({"settings": settings, "admin_token": resolve_admin_token(settings)}),
     )
+    document_contract(app)
     # Outermost, so that unknown routes and errors raised before routing carry the id too.
     app.asgi_handler = request_id_middleware(app.asgi_handler)
     return app

@@ -1,4 +1,4 @@
-"""The `fluxforge` command: run, serve, worker, migrate, openapi, version."""
+"""The `fluxforge` command: run, serve, worker, migrate, openapi, errors, version."""
 
 from __future__ import annotations
 
@@ -109,6 +109,13 @@ def cmd_run(settings: Settings) -> int:
     return Supervisor(settings).run()
 
 
+def cmd_errors(settings: Settings) -> int:
+    from fluxforge.errors import errors_markdown
+
+    print(errors_markdown(), end="")
+    return 0
+
+
 def cmd_version(settings: Settings) -> int:
     print(__version__)
     return 0
@@ -120,6 +127,7 @@ COMMANDS = {
     "worker": (cmd_worker, "run a scheduler worker process"),
     "migrate": (cmd_migrate, "apply database migrations (as the owner role)"),
     "openapi": (cmd_openapi, "print the OpenAPI contract as YAML"),
+    "errors": (cmd_errors, "print docs/errors.md: every problem type the API can answer with"),
     "version": (cmd_version, "print the version"),
 }
 

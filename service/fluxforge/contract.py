@@ -11,7 +11,24 @@ contract test refuses a route whose tag is not in this list.
 
 from __future__ import annotations
 
-from litestar.openapi.spec import OAuthFlow, OAuthFlows, Reference, SecurityScheme, Tag
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from litestar.openapi.spec import (
+    OAuthFlow,
+    OAuthFlows,
+    OpenAPIHeader,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    Schema,
+    SecurityScheme,
+    Tag,
+)
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 TAGS: dict[str, str] = {
     "Health": "Liveness and readiness probes for load balancers and orchestrators; no authentication.",
@@ -96,3 +113,66 @@ def security_schemes() -> dict[str, SecurityScheme | Reference]:
             "token generated at first start); accepted only under /v1/admin.",
         ),
     }
+
+
+# Headers the app sends with these problems, whichever route answers (see errors.py and the guards).
+PROBLEM_HEADERS: dict[str, dict[str, OpenAPIHeader]] = {
+    "401": {
+        "WWW-Authenticate": OpenAPIHeader(
+            schema=Schema(type=OpenAPIType.STRING),
+            description='The scheme to authenticate with, e.g. Bearer realm="fluxforge" (RFC 9110); sent when '
+            "the bearer credential is missing or invalid.",
+        )
+    },
+    "412": {
+        "ETag": OpenAPIHeader(
+            schema=Schema(type=OpenAPIType.STRING),
+            required=True,
+            description="The resource's current version: read it again, or retry with this If-Match.",
+        )
+    },
+    "429": {
+        "Retry-After": OpenAPIHeader(
+            schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
+            required=True,
+            description="Whole seconds to wait before the next call fits the rate limit.",
+        )
+    },
+}
+REPLAYED_HEADER = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
+    description="Present when this is the stored response of an earlier request with the same Idempotency-Key.",
+)
+
+
+@dataclass
+class ContractOperation(Operation):
+    """An operation that also documents the headers the app's shared machinery adds.
+
+    Litestar's ResponseSpec cannot carry headers, and these come from code every route shares
+    (guards, the rate limiter, If-Match checks, the idempotency store), so they are added here
+    once instead of on every route.
+    """
+
+    def __post_init__(self) -> None:
+        for status, response in (self.responses or {}).items():
+            if not isinstance(response, OpenAPIResponse):
+                continue
+            extra = dict(PROBLEM_HEADERS.get(status, {}))
+            if status.startswith("2") and any(
+                getattr(p, "name", None) == "Idempotency-Key" for p in self.parameters or []
+            ):
+                extra["Idempotency-Replayed"] = REPLAYED_HEADER
+            if extra:
+                response.headers = {**(response.headers or {}), **extra}
+
+
+def document_contract(app: Litestar) -> None:
+    """Route every handler's OpenAPI operation through ContractOperation (done before the
+    schema is first built, which happens lazily)."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if handler.operation_class is Operation:
+                handler.operation_class = ContractOperation
+            elif not issubclass(handler.operation_class, ContractOperation):
+                raise TypeError(f"{handler.operation_id}: operation_class must extend ContractOperation")

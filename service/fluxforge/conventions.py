@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from litestar.params import QueryParameter
+from litestar.params import HeaderParameter, QueryParameter
 
 from fluxforge.errors import BadRequest, PreconditionFailed, PreconditionRequired
 
@@ -90,7 +90,30 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+IF_MATCH_PATTERN = r'^\s*(?:W/)?"?(\d{1,18})"?\s*$'
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
+# `required=True` only documents the header as required: the handler still sees None when it
+# is missing and answers 428 with a problem that says what to send, rather than a bare 400.
+IfMatchRequired = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        required=True,
+        pattern=IF_MATCH_PATTERN,
+        max_length=64,
+        description='The ETag (version) the change is based on, e.g. "3". Missing: 428; stale: 412 with the current '
+        "ETag.",
+    ),
+]
+IfMatchOptional = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        pattern=IF_MATCH_PATTERN,
+        max_length=64,
+        description='Optional: the ETag (version) the change is based on, e.g. "3"; stale: 412 with the current ETag.',
+    ),
+]
 
 
 def required_version(if_match: str | None) -> int:
@@ -101,6 +124,11 @@ def required_version(if_match: str | None) -> int:
     if match is None:
         raise BadRequest('If-Match must be the ETag of the resource, for example "3"')
     return int(match.group(1))
+
+
+def optional_version(if_match: str | None) -> int | None:
+    """The version an optional If-Match header demands, or None to apply whatever the version."""
+    return None if if_match is None else required_version(if_match)
 
 
 def check_version(expected: int | None, current: int) -> None:

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import msgspec
+from litestar import Request, Response
 from litestar.params import HeaderParameter
 
 from fluxforge.db import Connection
 from fluxforge.errors import BadRequest, IdempotencyKeyReused
 
+IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
+"""1-255 printable ASCII characters, as `_check_key` demands."""
 IdempotencyKeyHeader = Annotated[
     str | None,
     HeaderParameter(
         name="Idempotency-Key",
+        min_length=1,
         max_length=255,
+        pattern=IDEMPOTENCY_KEY_PATTERN,
         description="Makes the request safe to retry: a repeat with the same key and body "
         "returns the first response; the same key with another body is refused (409).",
     ),
@@ -107,3 +112,46 @@ async def purge_expired(conn: Connection, ttl: timedelta) -> int:
         ttl,
     )
     return int(deleted)
+
+
+T = TypeVar("T")
+
+
+async def replay_or_claim(
+    conn: Connection,
+    request: Request[Any, Any, Any],
+    key: str | None,
+    operation: str,
+    payload: object,
+    body_type: type[T],
+) -> Response[T] | None:
+    """The first response again when this key already created something; None to go ahead.
+
+    Call inside the transaction that creates, then `remember` the response in it: the claim and
+    the creation commit or roll back together. The caller is `request.state.principal`, set by
+    the route's guard, so keys of different callers never meet.
+    """
+    if key is None:
+        return None
+    earlier = await claim(
+        conn,
+        principal=request.state.principal,
+        key=key,
+        operation=operation,
+        fingerprint=request_fingerprint(operation, payload),
+        ttl=timedelta(hours=request.app.state.settings.idempotency_ttl_hours),
+    )
+    if earlier is None:
+        return None
+    body = msgspec.json.decode(earlier.body, type=body_type)
+    headers = {**earlier.headers, "Idempotency-Replayed": "true"}
+    return Response(body, status_code=earlier.status_code, headers=headers)
+
+
+async def remember(conn: Connection, request: Request[Any, Any, Any], key: str | None, response: Response[T]) -> None:
+    """Store the response a replay of this key returns (its status, body and headers)."""
+    if key is None:
+        return
+    assert response.status_code is not None, "creating routes answer with an explicit status"
+    stored = StoredResponse(response.status_code, msgspec.json.encode(response.content), dict(response.headers))
+    await record(conn, principal=request.state.principal, key=key, response=stored)

@@ -10,13 +10,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get
 from litestar.datastructures import State
-from litestar.openapi.spec import OpenAPIHeader, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
+from litestar.openapi.spec import OpenAPIHeader, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
 from fluxforge.audit import logic, repository
 from fluxforge.audit.models import AuditEvent, AuditEventPage, AuditFilter, AuditPosition, ExportFormat
-from fluxforge.contract import TENANT_SECURITY
+from fluxforge.contract import TENANT_SECURITY, ContractOperation
 from fluxforge.conventions import DEFAULT_LIMIT, Cursor, Limit
 from fluxforge.db import Database
 from fluxforge.errors import problem_responses
@@ -52,7 +52,7 @@ Format = Annotated[
 
 
 @dataclass
-class ExportOperation(Operation):
+class ExportOperation(ContractOperation):
     """The export's 200 in OpenAPI: Litestar cannot tell what a Stream carries, so it is spelled out."""
 
     def __post_init__(self) -> None:
@@ -68,6 +68,7 @@ class ExportOperation(Operation):
             },
             content=dict.fromkeys(logic.MEDIA_TYPES.values(), text),
         )
+        super().__post_init__()
 
 
 async def export_chunks(

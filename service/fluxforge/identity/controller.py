@@ -24,6 +24,7 @@ from datetime import timedelta
 from importlib.resources import files
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import MediaType
@@ -214,7 +215,7 @@ class AuthController(Controller):
         summary="Public keys that verify FluxForge access tokens (JWKS)",
     )
     async def jwks(self, state: State) -> Jwks:
-        return Jwks(keys=state.tokens.jwks()["keys"])
+        return msgspec.convert(state.tokens.jwks(), Jwks)
 
     @get("/auth/complete", include_in_schema=False, media_type=MediaType.HTML)
     async def complete(self) -> Response[str]:

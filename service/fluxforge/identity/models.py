@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -63,10 +63,21 @@ class User(msgspec.Struct, kw_only=True):
     identities: list[Identity]
 
 
+class Jwk(msgspec.Struct, omit_defaults=True):
+    """One public signing key (RFC 8037 OKP): FluxForge signs access tokens with Ed25519."""
+
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: Annotated[str, msgspec.Meta(description="The public key, base64url.")]
+    kid: Annotated[str, msgspec.Meta(description="Matches the `kid` in an access token's header.")]
+    use: Literal["sig"] | None = None
+    alg: Literal["Ed25519", "EdDSA"] | None = None
+
+
 class Jwks(msgspec.Struct):
     """A JSON Web Key Set (RFC 7517): the public keys that verify FluxForge access tokens."""
 
-    keys: list[dict[str, Any]]
+    keys: list[Jwk]
 
 
 class LoginState(msgspec.Struct, frozen=True, kw_only=True):

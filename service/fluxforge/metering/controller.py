@@ -21,11 +21,14 @@ from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
+    IfMatchOptional,
+    IfMatchRequired,
     Limit,
     check_version,
     decode_cursor,
     etag,
     new_id,
+    optional_version,
     page_of,
     required_version,
 )
@@ -35,23 +38,27 @@ from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, r
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.metering import logic, repository
 from fluxforge.metering.models import (
+    METER_KEY_PATTERN,
     IngestResult,
     Meter,
     MeterCreate,
     MeterPage,
     MeterPatch,
+    PropertyName,
     UsageBatch,
     UsageEvent,
     UsageReport,
     Window,
 )
 from fluxforge.rbac.access import require
-from fluxforge.tenancy.controller import IfMatch, TenantPath, access_of
+from fluxforge.tenancy.controller import TenantPath, access_of
 
 PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 """Audit rows of platform-wide changes (the platform's meters) carry the nil tenant id."""
 
-MeterRef = Annotated[str, PathParameter(description="The meter's key.", max_length=64)]
+MeterRef = Annotated[
+    str, PathParameter(description="The meter's key.", min_length=2, max_length=64, pattern=METER_KEY_PATTERN)
+]
 METER_ETAG = [ResponseHeader(name="ETag", description="The meter's version.", documentation_only=True)]
 
 
@@ -166,7 +173,7 @@ class MeterAdminController(Controller):
         "/{meter:str}",
         operation_id="UpdatePlatformMeter",
         summary="Change a platform meter's definition (JSON merge patch; needs If-Match)",
-        responses=problem_responses(400, 401, 404, 409, 412, 428),
+        responses=problem_responses(400, 401, 404, 409, 412, 413, 428),
         response_headers=METER_ETAG,
     )
     async def update(
@@ -175,7 +182,7 @@ class MeterAdminController(Controller):
         state: State,
         meter: MeterRef,
         data: JSONBody[MeterPatch],
-        if_match: IfMatch = None,
+        if_match: IfMatchRequired = None,
     ) -> Response[Meter]:
         expected = required_version(if_match)
         async with state.db.platform() as conn:
@@ -193,9 +200,9 @@ class MeterAdminController(Controller):
         responses=problem_responses(400, 401, 404, 412),
     )
     async def delete_one(
-        self, request: Request[Any, Any, Any], state: State, meter: MeterRef, if_match: IfMatch = None
+        self, request: Request[Any, Any, Any], state: State, meter: MeterRef, if_match: IfMatchOptional = None
     ) -> None:
-        expected = required_version(if_match) if if_match is not None else None
+        expected = optional_version(if_match)
         async with state.db.platform() as conn:
             current = await repository.platform_meter(conn, meter, for_update=True)
             if current is None:
@@ -288,7 +295,7 @@ class MeterController(Controller):
         operation_id="UpdateMeter",
         summary="Change one of the tenant's meters (JSON merge patch; needs If-Match)",
         guards=[require("usage:write")],
-        responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 428, 429),
         response_headers=METER_ETAG,
     )
     async def update(
@@ -298,7 +305,7 @@ class MeterController(Controller):
         tenant: TenantPath,
         meter: MeterRef,
         data: JSONBody[MeterPatch],
-        if_match: IfMatch = None,
+        if_match: IfMatchRequired = None,
     ) -> Response[Meter]:
         expected = required_version(if_match)
         access = access_of(request)
@@ -321,9 +328,9 @@ class MeterController(Controller):
         state: State,
         tenant: TenantPath,
         meter: MeterRef,
-        if_match: IfMatch = None,
+        if_match: IfMatchOptional = None,
     ) -> None:
-        expected = required_version(if_match) if if_match is not None else None
+        expected = optional_version(if_match)
         access = access_of(request)
         async with state.db.tenant(access.tenant_id) as conn:
             current = await _own_meter(conn, access.tenant_id, meter)
@@ -396,7 +403,7 @@ EndParam = Annotated[
     datetime | None, QueryParameter(description="End of the range, exclusive (RFC 3339 with offset); default: now.")
 ]
 GroupByParam = Annotated[
-    list[str] | None,
+    list[PropertyName] | None,
     QueryParameter(
         description="Dimensions to split by (repeat the parameter): the meter's group_by, or `subject`.",
         max_items=5,
@@ -461,7 +468,15 @@ class UsageController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        meter: Annotated[str, QueryParameter(description="The meter's key (the tenant's or the platform's).")],
+        meter: Annotated[
+            str,
+            QueryParameter(
+                description="The meter's key (the tenant's or the platform's).",
+                min_length=2,
+                max_length=64,
+                pattern=METER_KEY_PATTERN,
+            ),
+        ],
         window: WindowParam = None,
         start: StartParam = None,
         end: EndParam = None,

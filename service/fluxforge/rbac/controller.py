@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from fluxforge.contract import TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
+    IfMatchRequired,
     Limit,
     check_version,
     decode_cursor,
@@ -28,6 +30,7 @@ from fluxforge.conventions import (
 from fluxforge.credentials import new_secret, secret_hash
 from fluxforge.db import Connection
 from fluxforge.errors import Conflict, Forbidden, InvalidRequest, NotFound, problem_responses
+from fluxforge.idempotency import IdempotencyKeyHeader, remember, replay_or_claim
 from fluxforge.rbac import repository
 from fluxforge.rbac.access import API_KEY_PREFIX, require
 from fluxforge.rbac.models import (
@@ -45,7 +48,7 @@ from fluxforge.rbac.models import (
     TenantAccess,
 )
 from fluxforge.rbac.permissions import ALL_PERMISSIONS, BUILTIN_ROLES, effective_role_permissions
-from fluxforge.tenancy.controller import IfMatch, TenantPath, access_of, invalidate
+from fluxforge.tenancy.controller import TenantPath, access_of, invalidate
 
 RoleRef = Annotated[str, PathParameter(description="The custom role's name.", max_length=40)]
 IdRef = Annotated[uuid.UUID, PathParameter(description="The id.")]
@@ -59,7 +62,7 @@ def builtin_roles() -> list[Role]:
     ]
 
 
-def check_permissions(permissions: list[str]) -> None:
+def check_permissions(permissions: Sequence[str]) -> None:
     unknown = sorted(set(permissions) - ALL_PERMISSIONS)
     if unknown:
         raise InvalidRequest(
@@ -113,11 +116,16 @@ class RoleController(Controller):
         summary="Create a custom role from the permission vocabulary",
         status_code=201,
         guards=[require("role:write")],
-        responses=problem_responses(400, 401, 403, 404, 409, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 429),
         response_headers=ROLE_ETAG,
     )
     async def create_role(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, data: JSONBody[RoleCreate]
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        tenant: TenantPath,
+        data: JSONBody[RoleCreate],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[Role]:
         access = access_of(request)
         check_permissions(data.permissions)
@@ -126,16 +134,21 @@ class RoleController(Controller):
         if not access.grants.covers(data.permissions, None):
             raise Forbidden("a custom role may only hold permissions you hold tenant-wide")
         async with state.db.tenant(access.tenant_id) as conn:
+            replay = await replay_or_claim(conn, request, idempotency_key, "createRole", data, Role)
+            if replay is not None:
+                return replay
             role = await repository.insert_role(conn, access.tenant_id, data.name, data.description, data.permissions)
             await audit.record_change(conn, request, access.tenant_id, "role.create", role.name, None, role)
-        return Response(role, status_code=201, headers={"ETag": etag(role.version or 1)})
+            response = Response(role, status_code=201, headers={"ETag": etag(role.version or 1)})
+            await remember(conn, request, idempotency_key, response)
+        return response
 
     @patch(
         "/{role:str}",
         operation_id="UpdateRole",
         summary="Change a custom role (needs If-Match); takes effect at once for everyone bound to it",
         guards=[require("role:write")],
-        responses=problem_responses(400, 401, 403, 404, 412, 428, 429),
+        responses=problem_responses(400, 401, 403, 404, 412, 413, 428, 429),
         response_headers=ROLE_ETAG,
     )
     async def update_role(
@@ -145,7 +158,7 @@ class RoleController(Controller):
         tenant: TenantPath,
         role: RoleRef,
         data: JSONBody[RolePatch],
-        if_match: IfMatch = None,
+        if_match: IfMatchRequired = None,
     ) -> Response[Role]:
         expected = required_version(if_match)
         access = access_of(request)
@@ -216,15 +229,23 @@ class RoleBindingController(Controller):
         summary="Grant a role to a member or an API key, tenant-wide or in one namespace",
         status_code=201,
         guards=[require("rolebinding:write")],
-        responses=problem_responses(400, 401, 403, 404, 409, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 429),
     )
     async def create_binding(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, data: JSONBody[RoleBindingCreate]
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        tenant: TenantPath,
+        data: JSONBody[RoleBindingCreate],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[RoleBinding]:
         access = access_of(request)
         namespace_id = await namespace_id_of(request, access, data.namespace)
         binding_id = new_id()
         async with state.db.tenant(access.tenant_id) as conn:
+            replay = await replay_or_claim(conn, request, idempotency_key, "createRoleBinding", data, RoleBinding)
+            if replay is not None:
+                return replay
             await grantable(conn, access, data.role, namespace_id)
             await ensure_subject(conn, data.subject_type, data.subject_id)
             await repository.insert_binding(
@@ -243,8 +264,10 @@ class RoleBindingController(Controller):
             await audit.record_change(
                 conn, request, access.tenant_id, "rolebinding.create", str(binding.id), None, binding
             )
+            response = Response(binding, status_code=201)
+            await remember(conn, request, idempotency_key, response)
         await invalidate(request, access.tenant_id)
-        return Response(binding, status_code=201)
+        return response
 
     @delete(
         "/{binding_id:uuid}",
@@ -294,7 +317,7 @@ class ApiKeyController(Controller):
         summary="Create an API key bound to a role; the secret is shown only in this response",
         status_code=201,
         guards=[require("apikey:create")],
-        responses=problem_responses(400, 401, 403, 404, 429),
+        responses=problem_responses(400, 401, 403, 404, 413, 429),
     )
     async def create_key(
         self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, data: JSONBody[ApiKeyCreate]

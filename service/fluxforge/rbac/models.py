@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from fluxforge.rbac.permissions import Grants
+from fluxforge.rbac.permissions import Grants, Permission
 from fluxforge.tenancy.models import NamespaceName
 
 RoleName = Annotated[
@@ -78,12 +78,14 @@ class RolePage(msgspec.Struct):
 class RoleCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: RoleName
     description: Annotated[str, msgspec.Meta(max_length=500)] = ""
-    permissions: Annotated[list[str], msgspec.Meta(min_length=1, max_length=100)]
+    permissions: Annotated[list[Permission], msgspec.Meta(min_length=1, max_length=100)]
 
 
 class RolePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     description: Annotated[str, msgspec.Meta(max_length=500)] | msgspec.UnsetType = msgspec.UNSET
-    permissions: Annotated[list[str], msgspec.Meta(min_length=1, max_length=100)] | msgspec.UnsetType = msgspec.UNSET
+    permissions: Annotated[list[Permission], msgspec.Meta(min_length=1, max_length=100)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
 
 
 class RoleBinding(msgspec.Struct, kw_only=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from typing import Literal, get_args
 
 import msgspec
 
@@ -52,6 +53,41 @@ TENANT_PERMISSIONS: frozenset[str] = frozenset(
     }
 )
 ALL_PERMISSIONS: frozenset[str] = NAMESPACED_PERMISSIONS | TENANT_PERMISSIONS
+Permission = Literal[
+    "agent:read",
+    "agent:write",
+    "apikey:create",
+    "apikey:read",
+    "apikey:revoke",
+    "audit:read",
+    "billing:read",
+    "billing:write",
+    "member:invite",
+    "member:read",
+    "member:remove",
+    "namespace:create",
+    "namespace:delete",
+    "namespace:read",
+    "namespace:update",
+    "role:read",
+    "role:write",
+    "rolebinding:read",
+    "rolebinding:write",
+    "run:cancel",
+    "run:create",
+    "run:read",
+    "tenant:delete",
+    "tenant:read",
+    "tenant:update",
+    "usage:read",
+    "usage:write",
+    "workflow:read",
+    "workflow:write",
+]
+"""The vocabulary as a type, so requests that name permissions are validated (and documented as
+an enum) before any code runs."""
+if frozenset(get_args(Permission)) != ALL_PERMISSIONS:  # pragma: no cover - a typo here breaks startup
+    raise RuntimeError("Permission must list exactly ALL_PERMISSIONS")
 
 
 def _reads(perms: Iterable[str]) -> frozenset[str]:

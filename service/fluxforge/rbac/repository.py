@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
@@ -76,7 +77,7 @@ async def get_role(conn: Connection, name: str, *, for_update: bool = False) -> 
 
 
 async def insert_role(
-    conn: Connection, tenant_id: uuid.UUID, name: str, description: str, permissions: list[str]
+    conn: Connection, tenant_id: uuid.UUID, name: str, description: str, permissions: Sequence[str]
 ) -> Role:
     try:
         row = await conn.fetchrow(
@@ -95,7 +96,7 @@ async def insert_role(
     return _role(row)
 
 
-async def update_role(conn: Connection, name: str, description: str, permissions: list[str]) -> Role:
+async def update_role(conn: Connection, name: str, description: str, permissions: Sequence[str]) -> Role:
     row = await conn.fetchrow(
         f"""
         UPDATE roles SET description = $2, permissions = $3, version = version + 1, updated_at = now()

@@ -23,13 +23,14 @@ from fluxforge.contract import TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
+    IfMatchOptional,
     Limit,
     check_version,
     decode_cursor,
     etag,
     new_id,
+    optional_version,
     page_of,
-    required_version,
 )
 from fluxforge.db import Connection
 from fluxforge.errors import BadRequest, Conflict, FieldError, InvalidRequest, NotFound, ProblemError, problem_responses
@@ -49,7 +50,7 @@ from fluxforge.runs.models import (
 )
 from fluxforge.scheduler import progress
 from fluxforge.scheduler.states import RunState, run_transition
-from fluxforge.tenancy.controller import IfMatch, NamespaceRef, TenantPath, access_of
+from fluxforge.tenancy.controller import NamespaceRef, TenantPath, access_of
 from fluxforge.workflows import dag
 from fluxforge.workflows import repository as workflows
 from fluxforge.workflows.models import WorkflowSpec
@@ -290,7 +291,7 @@ class RunController(Controller):
         tenant: TenantPath,
         namespace: NamespaceRef,
         run_id: RunRef,
-        if_match: IfMatch = None,
+        if_match: IfMatchOptional = None,
     ) -> Response[Run]:
         """202 while the run's worker stops it (state `cancelling`), 200 once it is `cancelled`."""
         access = access_of(request)
@@ -298,8 +299,7 @@ class RunController(Controller):
             row = await repository.lock(conn, access.tenant_id, _namespace_id(access), run_id)
             if row is None:
                 raise NotFound(f"no run {run_id} in this namespace")
-            if if_match is not None:
-                check_version(required_version(if_match), row["event_seq"])
+            check_version(optional_version(if_match), row["event_seq"])
             before = await _run_or_404(conn, access, run_id)
             current: RunState = row["state"]
             if current == "cancelling":
@@ -326,7 +326,16 @@ class RunController(Controller):
         operation_id="FollowRunEvents",
         summary="Follow a run's lifecycle as server-sent events, from the start or after an event id",
         guards=[require("run:read")],
-        responses=problem_responses(400, 401, 403, 404, 429),
+        responses={
+            200: ResponseSpec(
+                data_container=str,
+                media_type="text/event-stream",
+                description="A text/event-stream: per event `id: <seq>`, `event: <type>` and `data: <the event as "
+                "JSON, as in the run's events>`; the stream ends after the run's final event.",
+                generate_examples=False,
+            ),
+            **problem_responses(400, 401, 403, 404, 429),
+        },
         media_type="text/event-stream",
     )
     async def follow(

@@ -12,12 +12,11 @@ from redis.exceptions import RedisError
 
 from fluxforge.audit import repository as audit
 from fluxforge.contract import ADMIN_SECURITY
-from fluxforge.conventions import check_version, etag, required_version
+from fluxforge.conventions import IfMatchRequired, check_version, etag, required_version
 from fluxforge.errors import problem_responses
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.runs import repository
 from fluxforge.runs.models import SchedulerStatus, SchedulerUpdate
-from fluxforge.tenancy.controller import IfMatch
 
 PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 """Audit rows of platform-wide changes carry the nil tenant id."""
@@ -57,11 +56,15 @@ class SchedulerAdminController(Controller):
     @put(
         operation_id="SetSchedulerAdmission",
         summary="Set the admission mode: normal, drain (refuse new runs) or freeze (start nothing); needs If-Match",
-        responses=problem_responses(400, 401, 412, 428),
+        responses=problem_responses(400, 401, 412, 413, 428),
         response_headers=ETAG_HEADER,
     )
     async def set_mode(
-        self, request: Request[Any, Any, Any], state: State, data: JSONBody[SchedulerUpdate], if_match: IfMatch = None
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        data: JSONBody[SchedulerUpdate],
+        if_match: IfMatchRequired = None,
     ) -> Response[SchedulerStatus]:
         """normal: runs are accepted and started. drain: new runs are refused (503); queued and
         running ones finish. freeze: runs are accepted and queued, but no run and no step starts

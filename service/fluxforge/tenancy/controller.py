@@ -10,24 +10,35 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import ResponseHeader, State
-from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
 from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY, USER_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
+    IfMatchOptional,
+    IfMatchRequired,
     Limit,
     check_version,
     decode_cursor,
     etag,
     new_id,
+    optional_version,
     page_of,
     required_version,
 )
 from fluxforge.db import Connection, Database
 from fluxforge.errors import NotFound, problem_responses
-from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
+from fluxforge.idempotency import (
+    IdempotencyKeyHeader,
+    StoredResponse,
+    claim,
+    record,
+    remember,
+    replay_or_claim,
+    request_fingerprint,
+)
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.rbac import repository as rbac_repository
 from fluxforge.rbac.access import require, require_user
@@ -49,9 +60,6 @@ from fluxforge.tenancy.models import (
 TenantRef = Annotated[str, PathParameter(description="The tenant's id or slug.", max_length=64)]
 ETAG_HEADER = [
     ResponseHeader(name="ETag", description="The tenant's version; send it back in If-Match.", documentation_only=True)
-]
-IfMatch = Annotated[
-    str | None, HeaderParameter(name="If-Match", description="The ETag (version) the change is based on.")
 ]
 
 
@@ -159,7 +167,7 @@ class TenantAdminController(Controller):
         "/{tenant:str}",
         operation_id="AdminUpdateTenant",
         summary="Change a tenant's display name or status (JSON merge patch; needs If-Match)",
-        responses=problem_responses(400, 401, 404, 409, 412, 428),
+        responses=problem_responses(400, 401, 404, 409, 412, 413, 428),
         response_headers=ETAG_HEADER,
     )
     async def update_tenant(
@@ -168,7 +176,7 @@ class TenantAdminController(Controller):
         state: State,
         tenant: TenantRef,
         data: JSONBody[TenantPatch],
-        if_match: IfMatch = None,
+        if_match: IfMatchRequired = None,
     ) -> Response[Tenant]:
         expected = required_version(if_match)
         if isinstance(data.display_name, str):
@@ -190,9 +198,9 @@ class TenantAdminController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def delete_tenant(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantRef, if_match: IfMatch = None
+        self, request: Request[Any, Any, Any], state: State, tenant: TenantRef, if_match: IfMatchOptional = None
     ) -> Response[Tenant]:
-        expected = required_version(if_match) if if_match is not None else None
+        expected = optional_version(if_match)
         async with state.db.platform() as conn:
             current = await _get_or_404(conn, tenant, for_update=True)
             check_version(expected, current.version)
@@ -317,7 +325,7 @@ class TenantController(Controller):
         summary="Rename a tenant (JSON merge patch; needs If-Match)",
         guards=[require("tenant:update")],
         security=TENANT_SECURITY,
-        responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 428, 429),
         response_headers=ETAG_HEADER,
     )
     async def update(
@@ -326,7 +334,7 @@ class TenantController(Controller):
         state: State,
         tenant: TenantPath,
         data: JSONBody[TenantUpdate],
-        if_match: IfMatch = None,
+        if_match: IfMatchRequired = None,
     ) -> Response[Tenant]:
         expected = required_version(if_match)
         access = access_of(request)
@@ -350,9 +358,9 @@ class TenantController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def delete_one(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, if_match: IfMatch = None
+        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, if_match: IfMatchOptional = None
     ) -> Response[Tenant]:
-        expected = required_version(if_match) if if_match is not None else None
+        expected = optional_version(if_match)
         access = access_of(request)
         async with state.db.tenant(access.tenant_id) as conn:
             current = await _get_or_404(conn, str(access.tenant_id), for_update=True)
@@ -389,14 +397,22 @@ class NamespaceController(Controller):
         status_code=201,
         guards=[require("namespace:create")],
         security=TENANT_SECURITY,
-        responses=problem_responses(400, 401, 403, 404, 409, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 429),
         response_headers=ETAG_HEADER,
     )
     async def create(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, data: JSONBody[NamespaceCreate]
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        tenant: TenantPath,
+        data: JSONBody[NamespaceCreate],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[Namespace]:
         access = access_of(request)
         async with state.db.tenant(access.tenant_id) as conn:
+            replay = await replay_or_claim(conn, request, idempotency_key, "createNamespace", data, Namespace)
+            if replay is not None:
+                return replay
             namespace = await repository.insert_namespace(
                 conn,
                 tenant_id=access.tenant_id,
@@ -408,7 +424,9 @@ class NamespaceController(Controller):
             await audit.record_change(
                 conn, request, access.tenant_id, "namespace.create", str(namespace.id), None, namespace
             )
-        return namespace_response(namespace, 201)
+            response = namespace_response(namespace, 201)
+            await remember(conn, request, idempotency_key, response)
+        return response
 
     @get(
         operation_id="ListNamespaces",
@@ -457,7 +475,7 @@ class NamespaceController(Controller):
         summary="Change a namespace's display name or labels (JSON merge patch; needs If-Match)",
         guards=[require("namespace:update")],
         security=TENANT_SECURITY,
-        responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 428, 429),
         response_headers=ETAG_HEADER,
     )
     async def update(
@@ -467,7 +485,7 @@ class NamespaceController(Controller):
         tenant: TenantPath,
         namespace: NamespaceRef,
         data: JSONBody[NamespacePatch],
-        if_match: IfMatch = None,
+        if_match: IfMatchRequired = None,
     ) -> Response[Namespace]:
         expected = required_version(if_match)
         access = access_of(request)
@@ -494,9 +512,9 @@ class NamespaceController(Controller):
         state: State,
         tenant: TenantPath,
         namespace: NamespaceRef,
-        if_match: IfMatch = None,
+        if_match: IfMatchOptional = None,
     ) -> Response[Namespace]:
-        expected = required_version(if_match) if if_match is not None else None
+        expected = optional_version(if_match)
         access = access_of(request)
         async with state.db.tenant(access.tenant_id) as conn:
             current = await _namespace_or_404(conn, access, for_update=True)

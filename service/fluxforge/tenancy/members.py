@@ -103,7 +103,7 @@ class InvitationController(Controller):
         status_code=201,
         guards=[require("member:invite")],
         security=TENANT_SECURITY,
-        responses=problem_responses(400, 401, 403, 404, 429),
+        responses=problem_responses(400, 401, 403, 404, 413, 429),
     )
     async def invite(
         self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, data: JSONBody[InvitationCreate]
@@ -187,7 +187,7 @@ class InvitationAcceptController(Controller):
         status_code=200,
         guards=[require_user],
         security=USER_SECURITY,
-        responses=problem_responses(400, 401, 403, 404, 429),
+        responses=problem_responses(400, 401, 403, 404, 413),
     )
     async def accept(
         self, request: Request[Any, Any, Any], state: State, data: JSONBody[InvitationAccept]

@@ -17,27 +17,22 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import ResponseHeader, State
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import (
-    OpenAPIFormat,
-    OpenAPIMediaType,
-    OpenAPIType,
-    Operation,
-    Reference,
-    RequestBody,
-    Schema,
-)
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Reference, RequestBody, Schema
 from litestar.params import PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
-from fluxforge.contract import TENANT_SECURITY
+from fluxforge.contract import TENANT_SECURITY, ContractOperation
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
+    IfMatchOptional,
+    IfMatchRequired,
     Limit,
     check_version,
     decode_cursor,
     etag,
     new_id,
+    optional_version,
     page_of,
     required_version,
 )
@@ -46,7 +41,7 @@ from fluxforge.errors import BadRequest, Conflict, FieldError, InvalidRequest, N
 from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
 from fluxforge.rbac.access import require
 from fluxforge.rbac.models import TenantAccess
-from fluxforge.tenancy.controller import IfMatch, NamespaceRef, TenantPath, access_of
+from fluxforge.tenancy.controller import NamespaceRef, TenantPath, access_of
 from fluxforge.workflows import dag, manifest, repository
 from fluxforge.workflows.models import (
     MAX_MANIFEST_BYTES,
@@ -69,7 +64,7 @@ INLINE_PARSE_BYTES = 16 * 1024
 
 
 @dataclass
-class ManifestBody(Operation):
+class ManifestBody(ContractOperation):
     """Documents the request body these routes read themselves: a WorkflowManifest as JSON or YAML.
 
     The YAML form is described as a binary string, not as the WorkflowManifest schema: a YAML
@@ -92,6 +87,7 @@ class ManifestBody(Operation):
                 ),
             },
         )
+        super().__post_init__()
 
 
 def workflow_response(workflow: Workflow, status_code: int = 200, tenant: str | None = None) -> Response[Workflow]:
@@ -310,7 +306,7 @@ class WorkflowController(Controller):
         tenant: TenantPath,
         namespace: NamespaceRef,
         name: WorkflowRef,
-        if_match: IfMatch = None,
+        if_match: IfMatchRequired = None,
     ) -> Response[Workflow]:
         expected = required_version(if_match)
         access = access_of(request)
@@ -356,9 +352,9 @@ class WorkflowController(Controller):
         tenant: TenantPath,
         namespace: NamespaceRef,
         name: WorkflowRef,
-        if_match: IfMatch = None,
+        if_match: IfMatchOptional = None,
     ) -> Response[Workflow]:
-        expected = required_version(if_match) if if_match is not None else None
+        expected = optional_version(if_match)
         access = access_of(request)
         async with state.db.tenant(access.tenant_id) as conn:
             current = await _live_or_404(conn, access, name, for_update=True)

@@ -39,10 +39,15 @@ from .invoice_page import InvoicePage
 from .invoice_status import InvoiceStatus
 from .invoice_summary import InvoiceSummary
 from .invoice_summary_status import InvoiceSummaryStatus
+from .jwk import Jwk
+from .jwk_alg_type_1 import JwkAlgType1
+from .jwk_alg_type_2_type_1 import JwkAlgType2Type1
+from .jwk_alg_type_3_type_1 import JwkAlgType3Type1
+from .jwk_use_type_1 import JwkUseType1
+from .jwk_use_type_2_type_1 import JwkUseType2Type1
+from .jwk_use_type_3_type_1 import JwkUseType3Type1
 from .jwks import Jwks
-from .jwks_keys_item import JwksKeysItem
 from .line_source import LineSource
-from .line_source_price_type_0 import LineSourcePriceType0
 from .list_all_invoices_status_type_1 import ListAllInvoicesStatusType1
 from .list_all_invoices_status_type_2_type_1 import ListAllInvoicesStatusType2Type1
 from .list_all_invoices_status_type_3_type_1 import ListAllInvoicesStatusType3Type1
@@ -89,6 +94,9 @@ from .problem import Problem
 from .readiness_report import ReadinessReport
 from .readiness_report_checks import ReadinessReportChecks
 from .receive_stripe_webhook_body import ReceiveStripeWebhookBody
+from .receive_stripe_webhook_body_data import ReceiveStripeWebhookBodyData
+from .receive_stripe_webhook_body_data_object import ReceiveStripeWebhookBodyDataObject
+from .receive_stripe_webhook_body_data_object_metadata import ReceiveStripeWebhookBodyDataObjectMetadata
 from .refresh_token_grant import RefreshTokenGrant
 from .rejection import Rejection
 from .rejection_code import RejectionCode
@@ -103,8 +111,10 @@ from .role_binding_create_subject_type import RoleBindingCreateSubjectType
 from .role_binding_page import RoleBindingPage
 from .role_binding_subject_type import RoleBindingSubjectType
 from .role_create import RoleCreate
+from .role_create_permissions_item import RoleCreatePermissionsItem
 from .role_page import RolePage
 from .role_patch import RolePatch
+from .role_patch_permissions_type_0_item import RolePatchPermissionsType0Item
 from .run import Run
 from .run_create import RunCreate
 from .run_create_inputs import RunCreateInputs
@@ -221,10 +231,15 @@ __all__ = (
     "InvoiceStatus",
     "InvoiceSummary",
     "InvoiceSummaryStatus",
+    "Jwk",
+    "JwkAlgType1",
+    "JwkAlgType2Type1",
+    "JwkAlgType3Type1",
     "Jwks",
-    "JwksKeysItem",
+    "JwkUseType1",
+    "JwkUseType2Type1",
+    "JwkUseType3Type1",
     "LineSource",
-    "LineSourcePriceType0",
     "ListAllInvoicesStatusType1",
     "ListAllInvoicesStatusType2Type1",
     "ListAllInvoicesStatusType3Type1",
@@ -271,6 +286,9 @@ __all__ = (
     "ReadinessReport",
     "ReadinessReportChecks",
     "ReceiveStripeWebhookBody",
+    "ReceiveStripeWebhookBodyData",
+    "ReceiveStripeWebhookBodyDataObject",
+    "ReceiveStripeWebhookBodyDataObjectMetadata",
     "RefreshTokenGrant",
     "Rejection",
     "RejectionCode",
@@ -285,8 +303,10 @@ __all__ = (
     "RoleBindingPage",
     "RoleBindingSubjectType",
     "RoleCreate",
+    "RoleCreatePermissionsItem",
     "RolePage",
     "RolePatch",
+    "RolePatchPermissionsType0Item",
     "Run",
     "RunCreate",
     "RunCreateInputs",

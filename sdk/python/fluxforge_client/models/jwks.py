@@ -7,7 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.jwks_keys_item import JwksKeysItem
+    from ..models.jwk import Jwk
 
 
 T = TypeVar("T", bound="Jwks")
@@ -17,10 +17,10 @@ T = TypeVar("T", bound="Jwks")
 class Jwks:
     """
     Attributes:
-        keys (list[JwksKeysItem]):
+        keys (list[Jwk]):
     """
 
-    keys: list[JwksKeysItem]
+    keys: list[Jwk]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,13 +41,13 @@ class Jwks:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.jwks_keys_item import JwksKeysItem  # noqa: PLC0415
+        from ..models.jwk import Jwk  # noqa: PLC0415
 
         d = dict(src_dict)
         keys = []
         _keys = d.pop("keys")
         for keys_item_data in _keys:
-            keys_item = JwksKeysItem.from_dict(keys_item_data)
+            keys_item = Jwk.from_dict(keys_item_data)
 
             keys.append(keys_item)
 

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.line_source_price_type_0 import LineSourcePriceType0
+    from ..models.price import Price
 
 
 T = TypeVar("T", bound="LineSource")
@@ -27,7 +27,7 @@ class LineSource:
         window_end (datetime.datetime):
         window_start (datetime.datetime):
         event_count (int | None | Unset):
-        price (LineSourcePriceType0 | None | Unset):
+        price (None | Price | Unset):
     """
 
     plan_id: UUID
@@ -36,11 +36,11 @@ class LineSource:
     window_end: datetime.datetime
     window_start: datetime.datetime
     event_count: int | None | Unset = UNSET
-    price: LineSourcePriceType0 | None | Unset = UNSET
+    price: None | Price | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.line_source_price_type_0 import LineSourcePriceType0  # noqa: PLC0415
+        from ..models.price import Price  # noqa: PLC0415
 
         plan_id = str(self.plan_id)
 
@@ -61,7 +61,7 @@ class LineSource:
         price: dict[str, Any] | None | Unset
         if isinstance(self.price, Unset):
             price = UNSET
-        elif isinstance(self.price, LineSourcePriceType0):
+        elif isinstance(self.price, Price):
             price = self.price.to_dict()
         else:
             price = self.price
@@ -86,7 +86,7 @@ class LineSource:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.line_source_price_type_0 import LineSourcePriceType0  # noqa: PLC0415
+        from ..models.price import Price  # noqa: PLC0415
 
         d = dict(src_dict)
         plan_id = UUID(d.pop("plan_id"))
@@ -108,7 +108,7 @@ class LineSource:
 
         event_count = _parse_event_count(d.pop("event_count", UNSET))
 
-        def _parse_price(data: object) -> LineSourcePriceType0 | None | Unset:
+        def _parse_price(data: object) -> None | Price | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -116,12 +116,12 @@ class LineSource:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                price_type_0 = LineSourcePriceType0.from_dict(data)
+                price_type_0 = Price.from_dict(data)
 
                 return price_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(LineSourcePriceType0 | None | Unset, data)
+            return cast(None | Price | Unset, data)
 
         price = _parse_price(d.pop("price", UNSET))
 

@@ -21,7 +21,8 @@ class Problem:
     Attributes:
         status (int):
         title (str):
-        type_ (str):
+        type_ (str): Stable URI of the kind of error (https://fluxforge.dev/problems/<kind>); every kind is listed in
+            docs/errors.md. Branch on this, never on title or detail.
         detail (None | str | Unset):
         errors (list[FieldError] | None | Unset):
         instance (None | str | Unset):

@@ -1,31 +1,70 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.receive_stripe_webhook_body_data import ReceiveStripeWebhookBodyData
+
 
 T = TypeVar("T", bound="ReceiveStripeWebhookBody")
 
 
 @_attrs_define
 class ReceiveStripeWebhookBody:
-    """A Stripe event: `id`, `type` and `data.object` (the invoice)."""
+    """A Stripe event (https://docs.stripe.com/api/events/object); the fields FluxForge reads are listed, Stripe sends
+    more.
 
+        Attributes:
+            data (ReceiveStripeWebhookBodyData):
+            id (str): The event id (evt_...).
+            type_ (str): Applied: invoice.paid, invoice.payment_succeeded, invoice.payment_failed; other types are
+                acknowledged and ignored.
+    """
+
+    data: ReceiveStripeWebhookBodyData
+    id: str
+    type_: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        data = self.data.to_dict()
+
+        id = self.id
+
+        type_ = self.type_
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "data": data,
+                "id": id,
+                "type": type_,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.receive_stripe_webhook_body_data import ReceiveStripeWebhookBodyData  # noqa: PLC0415
+
         d = dict(src_dict)
-        receive_stripe_webhook_body = cls()
+        data = ReceiveStripeWebhookBodyData.from_dict(d.pop("data"))
+
+        id = d.pop("id")
+
+        type_ = d.pop("type")
+
+        receive_stripe_webhook_body = cls(
+            data=data,
+            id=id,
+            type_=type_,
+        )
 
         receive_stripe_webhook_body.additional_properties = d
         return receive_stripe_webhook_body

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.role_create_permissions_item import RoleCreatePermissionsItem
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="RoleCreate")
@@ -16,19 +17,22 @@ class RoleCreate:
     """
     Attributes:
         name (str): A built-in role (owner, admin, billing, operator, viewer) or a custom role's name.
-        permissions (list[str]):
+        permissions (list[RoleCreatePermissionsItem]):
         description (str | Unset):  Default: ''.
     """
 
     name: str
-    permissions: list[str]
+    permissions: list[RoleCreatePermissionsItem]
     description: str | Unset = ""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        permissions = self.permissions
+        permissions = []
+        for permissions_item_data in self.permissions:
+            permissions_item = permissions_item_data.value
+            permissions.append(permissions_item)
 
         description = self.description
 
@@ -50,7 +54,12 @@ class RoleCreate:
         d = dict(src_dict)
         name = d.pop("name")
 
-        permissions = cast(list[str], d.pop("permissions"))
+        permissions = []
+        _permissions = d.pop("permissions")
+        for permissions_item_data in _permissions:
+            permissions_item = RoleCreatePermissionsItem(permissions_item_data)
+
+            permissions.append(permissions_item)
 
         description = d.pop("description", UNSET)
 

@@ -6,6 +6,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.role_patch_permissions_type_0_item import RolePatchPermissionsType0Item
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="RolePatch")
@@ -16,11 +17,11 @@ class RolePatch:
     """
     Attributes:
         description (str | Unset):
-        permissions (list[str] | Unset):
+        permissions (list[RolePatchPermissionsType0Item] | Unset):
     """
 
     description: str | Unset = UNSET
-    permissions: list[str] | Unset = UNSET
+    permissions: list[RolePatchPermissionsType0Item] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -34,7 +35,10 @@ class RolePatch:
         if isinstance(self.permissions, Unset):
             permissions = UNSET
         else:
-            permissions = self.permissions
+            permissions = []
+            for permissions_type_0_item_data in self.permissions:
+                permissions_type_0_item = permissions_type_0_item_data.value
+                permissions.append(permissions_type_0_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -57,12 +61,17 @@ class RolePatch:
 
         description = _parse_description(d.pop("description", UNSET))
 
-        def _parse_permissions(data: object) -> list[str] | Unset:
+        def _parse_permissions(data: object) -> list[RolePatchPermissionsType0Item] | Unset:
             if isinstance(data, Unset):
                 return data
             if not isinstance(data, list):
                 raise TypeError()
-            permissions_type_0 = cast(list[str], data)
+            permissions_type_0 = []
+            _permissions_type_0 = data
+            for permissions_type_0_item_data in _permissions_type_0:
+                permissions_type_0_item = RolePatchPermissionsType0Item(permissions_type_0_item_data)
+
+                permissions_type_0.append(permissions_type_0_item)
 
             return permissions_type_0
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import ResponseHeader, State
-from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
 from fluxforge.billing.catalog import logic, repository
@@ -38,11 +38,14 @@ from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
     Cursor,
+    IfMatchOptional,
+    IfMatchRequired,
     Limit,
     check_version,
     decode_cursor,
     etag,
     new_id,
+    optional_version,
     page_of,
     required_version,
 )
@@ -58,9 +61,6 @@ PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 
 PlanPath = Annotated[str, PathParameter(description="The plan's key or id.", max_length=64)]
 VersionPath = Annotated[int, PathParameter(description="The plan version's number.", ge=1)]
-IfMatch = Annotated[
-    str | None, HeaderParameter(name="If-Match", description="The ETag (version) the change is based on.")
-]
 PLAN_ETAG = [
     ResponseHeader(name="ETag", description="The plan's version; send it back in If-Match.", documentation_only=True)
 ]
@@ -208,7 +208,7 @@ class PlanAdminController(Controller):
         "/{plan:str}",
         operation_id="AdminUpdatePlan",
         summary="Rename, describe or retire a plan (JSON merge patch; needs If-Match)",
-        responses=problem_responses(400, 401, 404, 409, 412, 428),
+        responses=problem_responses(400, 401, 404, 409, 412, 413, 428),
         response_headers=PLAN_ETAG,
     )
     async def update_plan(
@@ -217,7 +217,7 @@ class PlanAdminController(Controller):
         state: State,
         plan: PlanPath,
         data: JSONBody[PlanPatch],
-        if_match: IfMatch = None,
+        if_match: IfMatchRequired = None,
     ) -> Response[Plan]:
         expected = required_version(if_match)
         if isinstance(data.name, str):
@@ -250,10 +250,10 @@ class PlanAdminController(Controller):
         state: State,
         plan: PlanPath,
         data: JSONBody[PlanTerms],
-        if_match: IfMatch = None,
+        if_match: IfMatchOptional = None,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[PlanVersion]:
-        expected = required_version(if_match) if if_match is not None else None
+        expected = optional_version(if_match)
         logic.validate_terms(data)
         async with state.db.platform() as conn:
             earlier = await _replay(
@@ -317,9 +317,9 @@ class PlanAdminController(Controller):
         state: State,
         plan: PlanPath,
         version: VersionPath,
-        if_match: IfMatch = None,
+        if_match: IfMatchOptional = None,
     ) -> Response[Plan]:
-        expected = required_version(if_match) if if_match is not None else None
+        expected = optional_version(if_match)
         async with state.db.platform() as conn:
             current = await _plan_or_404(conn, plan, for_update=True)
             check_version(expected, current.version)
@@ -497,7 +497,7 @@ class SubscriptionController(Controller):
         summary="Subscribe to a plan, now or from a later time",
         status_code=201,
         guards=[require("billing:write")],
-        responses=problem_responses(400, 401, 403, 404, 409, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 429),
         response_headers=[
             *SUBSCRIPTION_ETAG,
             ResponseHeader(name="Location", description="URL of the subscription.", documentation_only=True),
@@ -528,7 +528,7 @@ class SubscriptionController(Controller):
         operation_id="ChangeSubscriptionPlan",
         summary="Move to another plan, now or from a later time (needs If-Match)",
         guards=[require("billing:write")],
-        responses=problem_responses(400, 401, 403, 404, 409, 412, 428, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 428, 429),
         response_headers=SUBSCRIPTION_ETAG,
     )
     async def change_plan(
@@ -537,7 +537,7 @@ class SubscriptionController(Controller):
         state: State,
         tenant: TenantPath,
         data: JSONBody[SubscriptionRequest],
-        if_match: IfMatch = None,
+        if_match: IfMatchRequired = None,
     ) -> Response[Subscription]:
         expected = required_version(if_match)
         access = access_of(request)
@@ -564,7 +564,7 @@ class SubscriptionController(Controller):
             datetime | None,
             QueryParameter(description="When the cancellation takes effect (default: now); not in the past."),
         ] = None,
-        if_match: IfMatch = None,
+        if_match: IfMatchRequired = None,
     ) -> Response[Subscription]:
         expected = required_version(if_match)
         access = access_of(request)

@@ -24,11 +24,10 @@ from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
-    Operation,
     Reference,
     Schema,
 )
-from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from fluxforge.audit.models import audit_context
 from fluxforge.billing.invoices import operations, render, repository
@@ -43,8 +42,17 @@ from fluxforge.billing.invoices.models import (
     PeriodCloseResult,
 )
 from fluxforge.billing.invoices.stripe_export import export_invoice, stripe_session
-from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY
-from fluxforge.conventions import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, etag, page_of, required_version
+from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY, ContractOperation
+from fluxforge.conventions import (
+    DEFAULT_LIMIT,
+    Cursor,
+    IfMatchOptional,
+    Limit,
+    decode_cursor,
+    etag,
+    optional_version,
+    page_of,
+)
 from fluxforge.errors import NotFound, ProblemError, problem_responses
 from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
 from fluxforge.identity.admin_token import require_admin
@@ -52,10 +60,6 @@ from fluxforge.rbac.access import require
 from fluxforge.tenancy.controller import TenantPath, access_of
 
 InvoiceId = Annotated[uuid.UUID, PathParameter(description="The invoice's id.")]
-IfMatch = Annotated[
-    str | None,
-    HeaderParameter(name="If-Match", description="Optional: the ETag (version) the change is based on (412 if stale)."),
-]
 StatusFilter = Annotated[InvoiceStatus | None, QueryParameter(description="Only invoices in this status.")]
 PeriodStartFilter = Annotated[
     datetime | None, QueryParameter(description="Only invoices of the period starting at this instant.")
@@ -98,7 +102,7 @@ async def negotiated(request: Request[Any, Any, Any], invoice: Invoice, issuer: 
 
 
 @dataclass
-class InvoiceDocumentOperation(Operation):
+class InvoiceDocumentOperation(ContractOperation):
     """The 200 of a negotiated invoice read: JSON, CSV or PDF (Litestar sees only `Response[Any]`)."""
 
     def __post_init__(self) -> None:
@@ -122,10 +126,11 @@ class InvoiceDocumentOperation(Operation):
                 render.PDF_MEDIA_TYPE: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format="binary")),  # type: ignore[arg-type]
             },
         )
+        super().__post_init__()
 
 
 @dataclass
-class InvoicePdfOperation(Operation):
+class InvoicePdfOperation(ContractOperation):
     """The 200 of the PDF download: the document itself, a binary string, so that generated
     clients hand back bytes instead of trying to parse JSON."""
 
@@ -147,6 +152,7 @@ class InvoicePdfOperation(Operation):
                 render.PDF_MEDIA_TYPE: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format="binary")),  # type: ignore[arg-type]
             },
         )
+        super().__post_init__()
 
 
 class InvoiceController(Controller):
@@ -289,9 +295,9 @@ class InvoiceAdminController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def finalize(
-        self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId, if_match: IfMatch = None
+        self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId, if_match: IfMatchOptional = None
     ) -> Response[Invoice]:
-        expected = required_version(if_match) if if_match is not None else None
+        expected = optional_version(if_match)
         async with state.db.platform() as conn:
             invoice = await operations.finalize(
                 conn, invoice_id, issuer=issuer_of(state), context=audit_context(request), expected_version=expected
@@ -308,9 +314,9 @@ class InvoiceAdminController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def mark_paid(
-        self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId, if_match: IfMatch = None
+        self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId, if_match: IfMatchOptional = None
     ) -> Response[Invoice]:
-        expected = required_version(if_match) if if_match is not None else None
+        expected = optional_version(if_match)
         async with state.db.platform() as conn:
             invoice = await operations.transition(
                 conn, invoice_id, "mark_paid", context=audit_context(request), expected_version=expected
@@ -328,9 +334,9 @@ class InvoiceAdminController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def void(
-        self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId, if_match: IfMatch = None
+        self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId, if_match: IfMatchOptional = None
     ) -> Response[Invoice]:
-        expected = required_version(if_match) if if_match is not None else None
+        expected = optional_version(if_match)
         async with state.db.platform() as conn:
             invoice = await operations.transition(
                 conn, invoice_id, "void", context=audit_context(request), expected_version=expected

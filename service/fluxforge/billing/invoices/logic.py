@@ -115,15 +115,6 @@ def _days(seconds: int) -> str:
     return f"{days.normalize():f}"
 
 
-def price_snapshot(price: Price) -> dict[str, Any]:
-    snapshot: dict[str, Any] = msgspec.to_builtins(price)
-    return snapshot
-
-
-def price_from_snapshot(snapshot: Mapping[str, Any]) -> Price:
-    return msgspec.convert(snapshot, Price)
-
-
 def _source(plan: PlanVersion, window: Window, **extra: Any) -> LineSource:
     return LineSource(
         window_start=window[0],
@@ -191,9 +182,7 @@ def _priced_line(price: Price, label: str, source: LineSource, usage: UsageTotal
             )
             for t in priced.tiers
         ],
-        source=msgspec.structs.replace(
-            source, event_count=usage.event_count if usage is not None else 0, price=price_snapshot(price)
-        ),
+        source=msgspec.structs.replace(source, event_count=usage.event_count if usage is not None else 0, price=price),
     )
 
 
@@ -282,7 +271,7 @@ def recompute_usage_line(line: InvoiceLine, usage: UsageTotal | None) -> LineDra
     if line.kind != "usage" or line.source.price is None:
         raise ValueError("only usage lines are computed from usage")
     label = f"{line.source.plan_key} v{line.source.plan_version}"
-    return _priced_line(price_from_snapshot(line.source.price), label, line.source, usage)
+    return _priced_line(line.source.price, label, line.source, usage)
 
 
 def as_draft(line: InvoiceLine) -> LineDraft:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
+
+from fluxforge.billing.catalog.pricing import Price
 
 InvoiceStatus = Literal["draft", "finalized", "payment_failed", "paid", "void"]
 LineKind = Literal["usage", "fixed_fee", "minimum_commitment"]
@@ -41,7 +43,7 @@ class LineSource(msgspec.Struct, frozen=True, kw_only=True):
     plan_key: str
     plan_version: int
     event_count: int | None = None
-    price: dict[str, Any] | None = None
+    price: Price | None = None
 
 
 class InvoiceLine(msgspec.Struct, frozen=True, kw_only=True):

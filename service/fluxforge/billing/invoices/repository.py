@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from fluxforge.billing.catalog.pricing import Price
 from fluxforge.billing.invoices.models import (
     CreditNote,
     Invoice,
@@ -66,7 +67,7 @@ def _line(row: asyncpg.Record) -> InvoiceLine:
             plan_key=row["plan_key"],
             plan_version=row["plan_version"],
             event_count=row["event_count"],
-            price=row["price"],
+            price=None if row["price"] is None else msgspec.convert(row["price"], Price),
         ),
         stripe_invoice_item_id=row["stripe_invoice_item_id"],
     )

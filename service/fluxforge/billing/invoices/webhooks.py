@@ -20,12 +20,13 @@ from typing import Any
 import stripe
 from litestar import Controller, Request, post
 from litestar.datastructures import State
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, RequestBody, Schema
 
 from fluxforge.audit.models import AuditContext
 from fluxforge.billing.invoices import operations, repository
 from fluxforge.billing.invoices.lifecycle import Action
 from fluxforge.billing.invoices.models import InvoiceSummary, WebhookAck
+from fluxforge.contract import ContractOperation
 from fluxforge.db import Connection
 from fluxforge.errors import BadRequest, ProblemError, problem_responses
 from fluxforge.telemetry import request_id_var
@@ -81,16 +82,53 @@ async def apply_event(conn: Connection, event: stripe.Event, context: AuditConte
 
 
 @dataclass
-class StripeEventOperation(Operation):
+class StripeEventOperation(ContractOperation):
     """The body in OpenAPI: read raw (the signature covers the exact bytes), so Litestar cannot infer it."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.request_body = RequestBody(
             content={
                 "application/json": OpenAPIMediaType(
                     schema=Schema(
                         type=OpenAPIType.OBJECT,
-                        description="A Stripe event: `id`, `type` and `data.object` (the invoice).",
+                        description="A Stripe event (https://docs.stripe.com/api/events/object); the fields "
+                        "FluxForge reads are listed, Stripe sends more.",
+                        required=["id", "type", "data"],
+                        properties={
+                            "id": Schema(
+                                type=OpenAPIType.STRING, description="The event id (evt_...).", max_length=255
+                            ),
+                            "type": Schema(
+                                type=OpenAPIType.STRING,
+                                description=f"Applied: {', '.join(ACTIONS)}; other types are acknowledged and ignored.",
+                                max_length=255,
+                            ),
+                            "data": Schema(
+                                type=OpenAPIType.OBJECT,
+                                required=["object"],
+                                properties={
+                                    "object": Schema(
+                                        type=OpenAPIType.OBJECT,
+                                        description="The Stripe invoice the event is about.",
+                                        properties={
+                                            "id": Schema(type=OpenAPIType.STRING, description="Stripe's id (in_...)."),
+                                            "metadata": Schema(
+                                                type=OpenAPIType.OBJECT,
+                                                properties={
+                                                    "fluxforge_invoice_id": Schema(
+                                                        type=OpenAPIType.STRING,
+                                                        format=OpenAPIFormat.UUID,
+                                                        description="Set by the export; finds the invoice when "
+                                                        "the Stripe id was never stored.",
+                                                    )
+                                                },
+                                            ),
+                                        },
+                                    )
+                                },
+                            ),
+                        },
                     )
                 )
             },

@@ -90,8 +90,8 @@ def sync_detailed(
 
     Args:
         invoice_id (UUID): The invoice's id.
-        if_match (None | str | Unset): Optional: the ETag (version) the change is based on (412 if
-            stale).
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -125,8 +125,8 @@ def sync(
 
     Args:
         invoice_id (UUID): The invoice's id.
-        if_match (None | str | Unset): Optional: the ETag (version) the change is based on (412 if
-            stale).
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,8 +155,8 @@ async def asyncio_detailed(
 
     Args:
         invoice_id (UUID): The invoice's id.
-        if_match (None | str | Unset): Optional: the ETag (version) the change is based on (412 if
-            stale).
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -188,8 +188,8 @@ async def asyncio(
 
     Args:
         invoice_id (UUID): The invoice's id.
-        if_match (None | str | Unset): Optional: the ETag (version) the change is based on (412 if
-            stale).
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -9,18 +9,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.meter import Meter
 from ...models.meter_patch import MeterPatch
 from ...models.problem import Problem
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     meter: str,
     *,
     body: MeterPatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-    if not isinstance(if_match, Unset):
-        headers["If-Match"] = if_match
+    headers["If-Match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "patch",
@@ -68,6 +67,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_412
 
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 428:
         response_428 = Problem.from_dict(response.json())
 
@@ -93,13 +97,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: MeterPatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Meter | Problem]:
     """Change a platform meter's definition (JSON merge patch; needs If-Match)
 
     Args:
         meter (str): The meter's key.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (MeterPatch):
 
     Raises:
@@ -128,13 +133,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: MeterPatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Meter | Problem | None:
     """Change a platform meter's definition (JSON merge patch; needs If-Match)
 
     Args:
         meter (str): The meter's key.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (MeterPatch):
 
     Raises:
@@ -158,13 +164,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: MeterPatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Meter | Problem]:
     """Change a platform meter's definition (JSON merge patch; needs If-Match)
 
     Args:
         meter (str): The meter's key.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (MeterPatch):
 
     Raises:
@@ -191,13 +198,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: MeterPatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Meter | Problem | None:
     """Change a platform meter's definition (JSON merge patch; needs If-Match)
 
     Args:
         meter (str): The meter's key.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (MeterPatch):
 
     Raises:

@@ -106,7 +106,8 @@ def sync_detailed(
 
     Args:
         plan (str): The plan's key or id.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
         idempotency_key (None | str | Unset): Makes the request safe to retry: a repeat with the
             same key and body returns the first response; the same key with another body is refused
             (409).
@@ -146,7 +147,8 @@ def sync(
 
     Args:
         plan (str): The plan's key or id.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
         idempotency_key (None | str | Unset): Makes the request safe to retry: a repeat with the
             same key and body returns the first response; the same key with another body is refused
             (409).
@@ -181,7 +183,8 @@ async def asyncio_detailed(
 
     Args:
         plan (str): The plan's key or id.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
         idempotency_key (None | str | Unset): Makes the request safe to retry: a repeat with the
             same key and body returns the first response; the same key with another body is refused
             (409).
@@ -219,7 +222,8 @@ async def asyncio(
 
     Args:
         plan (str): The plan's key or id.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
         idempotency_key (None | str | Unset): Makes the request safe to retry: a repeat with the
             same key and body returns the first response; the same key with another body is refused
             (409).

@@ -91,7 +91,8 @@ def sync_detailed(
     Args:
         plan (str): The plan's key or id.
         version (int): The plan version's number.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -126,7 +127,8 @@ def sync(
     Args:
         plan (str): The plan's key or id.
         version (int): The plan version's number.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -156,7 +158,8 @@ async def asyncio_detailed(
     Args:
         plan (str): The plan's key or id.
         version (int): The plan version's number.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -189,7 +192,8 @@ async def asyncio(
     Args:
         plan (str): The plan's key or id.
         version (int): The plan version's number.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

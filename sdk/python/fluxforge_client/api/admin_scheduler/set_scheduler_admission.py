@@ -8,17 +8,16 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.scheduler_status import SchedulerStatus
 from ...models.scheduler_update import SchedulerUpdate
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     *,
     body: SchedulerUpdate,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-    if not isinstance(if_match, Unset):
-        headers["If-Match"] = if_match
+    headers["If-Match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "put",
@@ -56,6 +55,11 @@ def _parse_response(
 
         return response_412
 
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 428:
         response_428 = Problem.from_dict(response.json())
 
@@ -82,12 +86,13 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: SchedulerUpdate,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Problem | SchedulerStatus]:
     """Set the admission mode: normal, drain (refuse new runs) or freeze (start nothing); needs If-Match
 
     Args:
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (SchedulerUpdate):
 
     Raises:
@@ -114,12 +119,13 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: SchedulerUpdate,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Problem | SchedulerStatus | None:
     """Set the admission mode: normal, drain (refuse new runs) or freeze (start nothing); needs If-Match
 
     Args:
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (SchedulerUpdate):
 
     Raises:
@@ -141,12 +147,13 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: SchedulerUpdate,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Problem | SchedulerStatus]:
     """Set the admission mode: normal, drain (refuse new runs) or freeze (start nothing); needs If-Match
 
     Args:
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (SchedulerUpdate):
 
     Raises:
@@ -171,12 +178,13 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: SchedulerUpdate,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Problem | SchedulerStatus | None:
     """Set the admission mode: normal, drain (refuse new runs) or freeze (start nothing); needs If-Match
 
     Args:
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (SchedulerUpdate):
 
     Raises:

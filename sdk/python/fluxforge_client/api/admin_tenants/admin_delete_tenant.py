@@ -82,7 +82,8 @@ def sync_detailed(
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -114,7 +115,8 @@ def sync(
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -141,7 +143,8 @@ async def asyncio_detailed(
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -171,7 +174,8 @@ async def asyncio(
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -96,7 +96,8 @@ def sync_detailed(
     Args:
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -131,7 +132,8 @@ def sync(
     Args:
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -161,7 +163,8 @@ async def asyncio_detailed(
     Args:
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -194,7 +197,8 @@ async def asyncio(
     Args:
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -9,7 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.namespace import Namespace
 from ...models.namespace_patch import NamespacePatch
 from ...models.problem import Problem
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
@@ -17,11 +17,10 @@ def _get_kwargs(
     namespace: str,
     *,
     body: NamespacePatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-    if not isinstance(if_match, Unset):
-        headers["If-Match"] = if_match
+    headers["If-Match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "patch",
@@ -75,6 +74,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_412
 
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 428:
         response_428 = Problem.from_dict(response.json())
 
@@ -106,14 +110,15 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: NamespacePatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Namespace | Problem]:
     """Change a namespace's display name or labels (JSON merge patch; needs If-Match)
 
     Args:
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (NamespacePatch):
 
     Raises:
@@ -144,14 +149,15 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: NamespacePatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Namespace | Problem | None:
     """Change a namespace's display name or labels (JSON merge patch; needs If-Match)
 
     Args:
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (NamespacePatch):
 
     Raises:
@@ -177,14 +183,15 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: NamespacePatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Namespace | Problem]:
     """Change a namespace's display name or labels (JSON merge patch; needs If-Match)
 
     Args:
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (NamespacePatch):
 
     Raises:
@@ -213,14 +220,15 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: NamespacePatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Namespace | Problem | None:
     """Change a namespace's display name or labels (JSON merge patch; needs If-Match)
 
     Args:
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (NamespacePatch):
 
     Raises:

@@ -9,15 +9,18 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.role_binding import RoleBinding
 from ...models.role_binding_create import RoleBindingCreate
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     tenant: str,
     *,
     body: RoleBindingCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -65,6 +68,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
@@ -92,11 +100,15 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: RoleBindingCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Problem | RoleBinding]:
     """Grant a role to a member or an API key, tenant-wide or in one namespace
 
     Args:
         tenant (str): The tenant's id or slug.
+        idempotency_key (None | str | Unset): Makes the request safe to retry: a repeat with the
+            same key and body returns the first response; the same key with another body is refused
+            (409).
         body (RoleBindingCreate):
 
     Raises:
@@ -110,6 +122,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         tenant=tenant,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -124,11 +137,15 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: RoleBindingCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Problem | RoleBinding | None:
     """Grant a role to a member or an API key, tenant-wide or in one namespace
 
     Args:
         tenant (str): The tenant's id or slug.
+        idempotency_key (None | str | Unset): Makes the request safe to retry: a repeat with the
+            same key and body returns the first response; the same key with another body is refused
+            (409).
         body (RoleBindingCreate):
 
     Raises:
@@ -143,6 +160,7 @@ def sync(
         tenant=tenant,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -151,11 +169,15 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: RoleBindingCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Problem | RoleBinding]:
     """Grant a role to a member or an API key, tenant-wide or in one namespace
 
     Args:
         tenant (str): The tenant's id or slug.
+        idempotency_key (None | str | Unset): Makes the request safe to retry: a repeat with the
+            same key and body returns the first response; the same key with another body is refused
+            (409).
         body (RoleBindingCreate):
 
     Raises:
@@ -169,6 +191,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         tenant=tenant,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -181,11 +204,15 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: RoleBindingCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Problem | RoleBinding | None:
     """Grant a role to a member or an API key, tenant-wide or in one namespace
 
     Args:
         tenant (str): The tenant's id or slug.
+        idempotency_key (None | str | Unset): Makes the request safe to retry: a repeat with the
+            same key and body returns the first response; the same key with another body is refused
+            (409).
         body (RoleBindingCreate):
 
     Raises:
@@ -201,5 +228,6 @@ async def asyncio(
             tenant=tenant,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

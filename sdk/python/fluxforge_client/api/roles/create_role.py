@@ -9,15 +9,18 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.role import Role
 from ...models.role_create import RoleCreate
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     tenant: str,
     *,
     body: RoleCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -65,6 +68,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
@@ -90,11 +98,15 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: RoleCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Problem | Role]:
     """Create a custom role from the permission vocabulary
 
     Args:
         tenant (str): The tenant's id or slug.
+        idempotency_key (None | str | Unset): Makes the request safe to retry: a repeat with the
+            same key and body returns the first response; the same key with another body is refused
+            (409).
         body (RoleCreate):
 
     Raises:
@@ -108,6 +120,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         tenant=tenant,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -122,11 +135,15 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: RoleCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Problem | Role | None:
     """Create a custom role from the permission vocabulary
 
     Args:
         tenant (str): The tenant's id or slug.
+        idempotency_key (None | str | Unset): Makes the request safe to retry: a repeat with the
+            same key and body returns the first response; the same key with another body is refused
+            (409).
         body (RoleCreate):
 
     Raises:
@@ -141,6 +158,7 @@ def sync(
         tenant=tenant,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -149,11 +167,15 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: RoleCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Problem | Role]:
     """Create a custom role from the permission vocabulary
 
     Args:
         tenant (str): The tenant's id or slug.
+        idempotency_key (None | str | Unset): Makes the request safe to retry: a repeat with the
+            same key and body returns the first response; the same key with another body is refused
+            (409).
         body (RoleCreate):
 
     Raises:
@@ -167,6 +189,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         tenant=tenant,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -179,11 +202,15 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: RoleCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Problem | Role | None:
     """Create a custom role from the permission vocabulary
 
     Args:
         tenant (str): The tenant's id or slug.
+        idempotency_key (None | str | Unset): Makes the request safe to retry: a repeat with the
+            same key and body returns the first response; the same key with another body is refused
+            (409).
         body (RoleCreate):
 
     Raises:
@@ -199,5 +226,6 @@ async def asyncio(
             tenant=tenant,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

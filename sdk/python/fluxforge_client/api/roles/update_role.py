@@ -9,7 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.role import Role
 from ...models.role_patch import RolePatch
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
@@ -17,11 +17,10 @@ def _get_kwargs(
     role: str,
     *,
     body: RolePatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-    if not isinstance(if_match, Unset):
-        headers["If-Match"] = if_match
+    headers["If-Match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "patch",
@@ -70,6 +69,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_412
 
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 428:
         response_428 = Problem.from_dict(response.json())
 
@@ -101,14 +105,15 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: RolePatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Problem | Role]:
     """Change a custom role (needs If-Match); takes effect at once for everyone bound to it
 
     Args:
         tenant (str): The tenant's id or slug.
         role (str): The custom role's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (RolePatch):
 
     Raises:
@@ -139,14 +144,15 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: RolePatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Problem | Role | None:
     """Change a custom role (needs If-Match); takes effect at once for everyone bound to it
 
     Args:
         tenant (str): The tenant's id or slug.
         role (str): The custom role's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (RolePatch):
 
     Raises:
@@ -172,14 +178,15 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: RolePatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Problem | Role]:
     """Change a custom role (needs If-Match); takes effect at once for everyone bound to it
 
     Args:
         tenant (str): The tenant's id or slug.
         role (str): The custom role's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (RolePatch):
 
     Raises:
@@ -208,14 +215,15 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: RolePatch,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Problem | Role | None:
     """Change a custom role (needs If-Match); takes effect at once for everyone bound to it
 
     Args:
         tenant (str): The tenant's id or slug.
         role (str): The custom role's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (RolePatch):
 
     Raises:

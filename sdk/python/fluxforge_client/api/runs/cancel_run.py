@@ -111,7 +111,8 @@ def sync_detailed(
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
         run_id (UUID): The run's id.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -149,7 +150,8 @@ def sync(
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
         run_id (UUID): The run's id.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -182,7 +184,8 @@ async def asyncio_detailed(
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
         run_id (UUID): The run's id.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -218,7 +221,8 @@ async def asyncio(
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
         run_id (UUID): The run's id.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

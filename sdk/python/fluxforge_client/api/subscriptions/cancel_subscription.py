@@ -16,11 +16,10 @@ def _get_kwargs(
     tenant: str,
     *,
     effective_at: datetime.datetime | None | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-    if not isinstance(if_match, Unset):
-        headers["If-Match"] = if_match
+    headers["If-Match"] = if_match
 
     params: dict[str, Any] = {}
 
@@ -115,7 +114,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     effective_at: datetime.datetime | None | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Problem | Subscription]:
     """Cancel the subscription, now or from a later time (needs If-Match)
 
@@ -123,7 +122,8 @@ def sync_detailed(
         tenant (str): The tenant's id or slug.
         effective_at (datetime.datetime | None | Unset): When the cancellation takes effect
             (default: now); not in the past.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -151,7 +151,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     effective_at: datetime.datetime | None | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Problem | Subscription | None:
     """Cancel the subscription, now or from a later time (needs If-Match)
 
@@ -159,7 +159,8 @@ def sync(
         tenant (str): The tenant's id or slug.
         effective_at (datetime.datetime | None | Unset): When the cancellation takes effect
             (default: now); not in the past.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -182,7 +183,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     effective_at: datetime.datetime | None | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Problem | Subscription]:
     """Cancel the subscription, now or from a later time (needs If-Match)
 
@@ -190,7 +191,8 @@ async def asyncio_detailed(
         tenant (str): The tenant's id or slug.
         effective_at (datetime.datetime | None | Unset): When the cancellation takes effect
             (default: now); not in the past.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -216,7 +218,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     effective_at: datetime.datetime | None | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Problem | Subscription | None:
     """Cancel the subscription, now or from a later time (needs If-Match)
 
@@ -224,7 +226,8 @@ async def asyncio(
         tenant (str): The tenant's id or slug.
         effective_at (datetime.datetime | None | Unset): When the cancellation takes effect
             (default: now); not in the past.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -9,18 +9,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.subscription import Subscription
 from ...models.subscription_request import SubscriptionRequest
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     tenant: str,
     *,
     body: SubscriptionRequest,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-    if not isinstance(if_match, Unset):
-        headers["If-Match"] = if_match
+    headers["If-Match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "put",
@@ -73,6 +72,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_412
 
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 428:
         response_428 = Problem.from_dict(response.json())
 
@@ -105,13 +109,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: SubscriptionRequest,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Problem | Subscription]:
     """Move to another plan, now or from a later time (needs If-Match)
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (SubscriptionRequest):
 
     Raises:
@@ -140,13 +145,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: SubscriptionRequest,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Problem | Subscription | None:
     """Move to another plan, now or from a later time (needs If-Match)
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (SubscriptionRequest):
 
     Raises:
@@ -170,13 +176,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: SubscriptionRequest,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Problem | Subscription]:
     """Move to another plan, now or from a later time (needs If-Match)
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (SubscriptionRequest):
 
     Raises:
@@ -203,13 +210,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: SubscriptionRequest,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Problem | Subscription | None:
     """Move to another plan, now or from a later time (needs If-Match)
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (SubscriptionRequest):
 
     Raises:

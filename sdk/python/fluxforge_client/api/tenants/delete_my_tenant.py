@@ -92,7 +92,8 @@ def sync_detailed(
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -124,7 +125,8 @@ def sync(
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -151,7 +153,8 @@ async def asyncio_detailed(
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -181,7 +184,8 @@ async def asyncio(
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -9,18 +9,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.tenant import Tenant
 from ...models.tenant_update import TenantUpdate
-from ...types import UNSET, Response, Unset
+from ...types import Response
 
 
 def _get_kwargs(
     tenant: str,
     *,
     body: TenantUpdate,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-    if not isinstance(if_match, Unset):
-        headers["If-Match"] = if_match
+    headers["If-Match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "patch",
@@ -73,6 +72,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_412
 
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 428:
         response_428 = Problem.from_dict(response.json())
 
@@ -103,13 +107,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: TenantUpdate,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Problem | Tenant]:
     """Rename a tenant (JSON merge patch; needs If-Match)
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (TenantUpdate):
 
     Raises:
@@ -138,13 +143,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: TenantUpdate,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Problem | Tenant | None:
     """Rename a tenant (JSON merge patch; needs If-Match)
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (TenantUpdate):
 
     Raises:
@@ -168,13 +174,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: TenantUpdate,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Problem | Tenant]:
     """Rename a tenant (JSON merge patch; needs If-Match)
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (TenantUpdate):
 
     Raises:
@@ -201,13 +208,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: TenantUpdate,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Problem | Tenant | None:
     """Rename a tenant (JSON merge patch; needs If-Match)
 
     Args:
         tenant (str): The tenant's id or slug.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (TenantUpdate):
 
     Raises:

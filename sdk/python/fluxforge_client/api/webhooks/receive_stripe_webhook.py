@@ -79,8 +79,9 @@ def sync_detailed(
     redeliveries answer 200 with `duplicate: true`.
 
     Args:
-        body (ReceiveStripeWebhookBody): A Stripe event: `id`, `type` and `data.object` (the
-            invoice).
+        body (ReceiveStripeWebhookBody): A Stripe event
+            (https://docs.stripe.com/api/events/object); the fields FluxForge reads are listed, Stripe
+            sends more.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -112,8 +113,9 @@ def sync(
     redeliveries answer 200 with `duplicate: true`.
 
     Args:
-        body (ReceiveStripeWebhookBody): A Stripe event: `id`, `type` and `data.object` (the
-            invoice).
+        body (ReceiveStripeWebhookBody): A Stripe event
+            (https://docs.stripe.com/api/events/object); the fields FluxForge reads are listed, Stripe
+            sends more.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -140,8 +142,9 @@ async def asyncio_detailed(
     redeliveries answer 200 with `duplicate: true`.
 
     Args:
-        body (ReceiveStripeWebhookBody): A Stripe event: `id`, `type` and `data.object` (the
-            invoice).
+        body (ReceiveStripeWebhookBody): A Stripe event
+            (https://docs.stripe.com/api/events/object); the fields FluxForge reads are listed, Stripe
+            sends more.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -171,8 +174,9 @@ async def asyncio(
     redeliveries answer 200 with `duplicate: true`.
 
     Args:
-        body (ReceiveStripeWebhookBody): A Stripe event: `id`, `type` and `data.object` (the
-            invoice).
+        body (ReceiveStripeWebhookBody): A Stripe event
+            (https://docs.stripe.com/api/events/object); the fields FluxForge reads are listed, Stripe
+            sends more.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -100,7 +100,8 @@ def sync_detailed(
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
         name (str): The workflow's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -138,7 +139,8 @@ def sync(
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
         name (str): The workflow's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -171,7 +173,8 @@ async def asyncio_detailed(
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
         name (str): The workflow's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -207,7 +210,8 @@ async def asyncio(
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
         name (str): The workflow's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str | Unset): Optional: the ETag (version) the change is based on, e.g.
+            "3"; stale: 412 with the current ETag.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

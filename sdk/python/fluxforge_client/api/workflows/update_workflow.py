@@ -18,11 +18,10 @@ def _get_kwargs(
     name: str,
     *,
     body: WorkflowManifest | File | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-    if not isinstance(if_match, Unset):
-        headers["If-Match"] = if_match
+    headers["If-Match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "put",
@@ -118,7 +117,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: WorkflowManifest | File | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Problem | Workflow]:
     """Replace a workflow's manifest: a changed one becomes a new version (needs If-Match)
 
@@ -126,7 +125,8 @@ def sync_detailed(
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
         name (str): The workflow's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (WorkflowManifest):
         body (File): A WorkflowManifest written as YAML.
 
@@ -160,7 +160,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: WorkflowManifest | File | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Problem | Workflow | None:
     """Replace a workflow's manifest: a changed one becomes a new version (needs If-Match)
 
@@ -168,7 +168,8 @@ def sync(
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
         name (str): The workflow's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (WorkflowManifest):
         body (File): A WorkflowManifest written as YAML.
 
@@ -197,7 +198,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: WorkflowManifest | File | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Response[Problem | Workflow]:
     """Replace a workflow's manifest: a changed one becomes a new version (needs If-Match)
 
@@ -205,7 +206,8 @@ async def asyncio_detailed(
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
         name (str): The workflow's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (WorkflowManifest):
         body (File): A WorkflowManifest written as YAML.
 
@@ -237,7 +239,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: WorkflowManifest | File | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    if_match: None | str,
 ) -> Problem | Workflow | None:
     """Replace a workflow's manifest: a changed one becomes a new version (needs If-Match)
 
@@ -245,7 +247,8 @@ async def asyncio(
         tenant (str): The tenant's id or slug.
         namespace (str): The namespace's name.
         name (str): The workflow's name.
-        if_match (None | str | Unset): The ETag (version) the change is based on.
+        if_match (None | str): The ETag (version) the change is based on, e.g. "3". Missing: 428;
+            stale: 412 with the current ETag.
         body (WorkflowManifest):
         body (File): A WorkflowManifest written as YAML.
 

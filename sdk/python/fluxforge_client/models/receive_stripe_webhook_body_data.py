@@ -1,32 +1,54 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="LineSourcePriceType0")
+if TYPE_CHECKING:
+    from ..models.receive_stripe_webhook_body_data_object import ReceiveStripeWebhookBodyDataObject
+
+
+T = TypeVar("T", bound="ReceiveStripeWebhookBodyData")
 
 
 @_attrs_define
-class LineSourcePriceType0:
+class ReceiveStripeWebhookBodyData:
+    """
+    Attributes:
+        object_ (ReceiveStripeWebhookBodyDataObject): The Stripe invoice the event is about.
+    """
+
+    object_: ReceiveStripeWebhookBodyDataObject
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        object_ = self.object_.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "object": object_,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        line_source_price_type_0 = cls()
+        from ..models.receive_stripe_webhook_body_data_object import ReceiveStripeWebhookBodyDataObject  # noqa: PLC0415
 
-        line_source_price_type_0.additional_properties = d
-        return line_source_price_type_0
+        d = dict(src_dict)
+        object_ = ReceiveStripeWebhookBodyDataObject.from_dict(d.pop("object"))
+
+        receive_stripe_webhook_body_data = cls(
+            object_=object_,
+        )
+
+        receive_stripe_webhook_body_data.additional_properties = d
+        return receive_stripe_webhook_body_data
 
     @property
     def additional_keys(self) -> list[str]:
