@@ -4,7 +4,7 @@ PYTHON ?= python3
 TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 
-.PHONY: run test check lint openapi bench deps
+.PHONY: run test check lint openapi sdk bench deps
 
 run: deps
 	$(UV) run fluxforge run
@@ -22,6 +22,14 @@ lint: deps
 openapi: deps
 	$(UV) run fluxforge openapi > openapi.yaml
 	mkdir -p docs && $(UV) run fluxforge errors > docs/errors.md
+
+# The Python SDK in sdk/python, generated from openapi.yaml (never edit it by hand), plus the
+# hand-written helpers kept outside the generated tree. CI runs this and fails on any diff.
+sdk: deps
+	$(UV) run openapi-python-client generate --path openapi.yaml --config sdk/openapi-python-client.yaml \
+		--custom-template-path sdk/templates --meta uv --output-path sdk/python --overwrite --fail-on-warning
+	cp sdk/helpers.py sdk/python/fluxforge_client/helpers.py
+	rm -rf sdk/python/.ruff_cache
 
 bench: deps
 	$(UV) run python loadtests/baseline.py

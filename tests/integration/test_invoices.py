@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
+import pypdf
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -659,3 +660,44 @@ async def test_invoices_are_the_tenants_own(
     assert (await client.get(f"/v1/tenants/{slug}/invoices", headers=stranger.headers)).status_code == 404
     # Tenants cannot change invoices: the transitions are the platform operator's.
     assert (await client.post(f"/v1/admin/invoices/{draft['id']}/finalize", headers=owner)).status_code == 401
+
+
+async def test_invoice_pdf_has_its_own_address_for_clients_that_cannot_negotiate(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    owner_conn: asyncpg.Connection,
+    tenant_owner: TenantOwner,
+    billing_meters: None,
+) -> None:
+    slug, owner = tenant_owner
+    tenant_id = await tenant_id_of(owner_conn, slug)
+    start, end = next_period()
+    await billed_tenant(owner_conn, start, end, calls=30, gb=["12"], minimum=20_000, tenant_id=tenant_id)
+    (mine,) = [i for i in (await close(client, start, end))["invoices"] if i["tenant_id"] == str(tenant_id)]
+    finalized = await client.post(f"/v1/admin/invoices/{mine['id']}/finalize", headers=ADMIN)
+    assert finalized.status_code == 200, finalized.text
+    number = finalized.json()["number"]
+
+    url = f"/v1/tenants/{slug}/invoices/{mine['id']}/pdf"
+    pdf = await client.get(url, headers={**owner, "Accept": "*/*"})
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["etag"] == finalized.headers["etag"]
+    assert f'filename="invoice-{number}.pdf"' in pdf.headers["content-disposition"]
+    assert pdf.content.startswith(b"%PDF-")
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert number in text
+    negotiated = await client.get(
+        f"/v1/tenants/{slug}/invoices/{mine['id']}", headers={**owner, "Accept": "application/pdf"}
+    )
+    assert negotiated.content == pdf.content  # one document, two addresses
+
+    # The same rules as every invoice read: another tenant's invoice is not found, and a role
+    # without billing:read is refused.
+    others = await draft_for(client, owner_conn)
+    missing = await client.get(f"/v1/tenants/{slug}/invoices/{others['id']}/pdf", headers=owner)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == PROBLEM
+    viewer = await client.post(f"/v1/tenants/{slug}/api-keys", json={"name": "v", "role": "viewer"}, headers=owner)
+    refused = await client.get(url, headers={"Authorization": f"Bearer {viewer.json()['secret']}"})
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == PROBLEM

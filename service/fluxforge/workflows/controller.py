@@ -17,7 +17,7 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import ResponseHeader, State
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, Reference, RequestBody
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Reference, RequestBody, Schema
 from litestar.params import PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
@@ -65,16 +65,26 @@ INLINE_PARSE_BYTES = 16 * 1024
 
 @dataclass
 class ManifestBody(ContractOperation):
-    """Documents the request body these routes read themselves: a WorkflowManifest as JSON or YAML."""
+    """Documents the request body these routes read themselves: a WorkflowManifest as JSON or YAML.
+
+    The YAML form is described as a binary string, not as the WorkflowManifest schema: a YAML
+    document is text to be parsed, and this is the form code generators (the SDK's
+    openapi-python-client) turn into a raw-bytes body instead of serialising a model as JSON
+    under a YAML content type."""
 
     def __post_init__(self) -> None:
-        schema = Reference(ref="#/components/schemas/WorkflowManifest")
         self.request_body = RequestBody(
             required=True,
-            description=f"A workflow manifest (at most {MAX_MANIFEST_BYTES} bytes).",
+            description=f"A workflow manifest (at most {MAX_MANIFEST_BYTES} bytes) as JSON, or the same as YAML.",
             content={
-                "application/json": OpenAPIMediaType(schema=schema),
-                "application/yaml": OpenAPIMediaType(schema=schema),
+                "application/json": OpenAPIMediaType(schema=Reference(ref="#/components/schemas/WorkflowManifest")),
+                "application/yaml": OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.STRING,
+                        format=OpenAPIFormat.BINARY,
+                        description="A WorkflowManifest written as YAML.",
+                    )
+                ),
             },
         )
         super().__post_init__()

@@ -129,6 +129,32 @@ class InvoiceDocumentOperation(ContractOperation):
         super().__post_init__()
 
 
+@dataclass
+class InvoicePdfOperation(ContractOperation):
+    """The 200 of the PDF download: the document itself, a binary string, so that generated
+    clients hand back bytes instead of trying to parse JSON."""
+
+    def __post_init__(self) -> None:
+        self.responses = self.responses or {}
+        self.responses["200"] = OpenAPIResponse(
+            description="The printable invoice as a PDF document.",
+            headers={
+                "ETag": OpenAPIHeader(
+                    schema=Schema(type=OpenAPIType.STRING),
+                    description="The invoice's version.",
+                ),
+                "Content-Disposition": OpenAPIHeader(
+                    schema=Schema(type=OpenAPIType.STRING),
+                    description='attachment; filename="invoice-<number>.pdf"',
+                ),
+            },
+            content={
+                render.PDF_MEDIA_TYPE: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format="binary")),  # type: ignore[arg-type]
+            },
+        )
+        super().__post_init__()
+
+
 class InvoiceController(Controller):
     path = "/v1/tenants/{tenant:str}/invoices"
     tags = ["Invoices"]
@@ -173,6 +199,32 @@ class InvoiceController(Controller):
         if invoice is None:
             raise NotFound(f"no invoice {invoice_id} in tenant {access.tenant.slug}")
         return await negotiated(request, invoice, issuer_of(state))
+
+    @get(
+        "/{invoice_id:uuid}/pdf",
+        operation_id="DownloadInvoicePdf",
+        summary="An invoice's printable PDF",
+        description="The same document as `GetInvoice` with `Accept: application/pdf`, at an address of its "
+        "own: a link can be followed by any client, and generated SDKs return the bytes of a binary "
+        "answer but cannot choose a representation by the Accept header.",
+        guards=[require("billing:read")],
+        responses=problem_responses(400, 401, 403, 404, 429),
+        operation_class=InvoicePdfOperation,
+    )
+    async def download_invoice_pdf(
+        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, invoice_id: InvoiceId
+    ) -> Response[bytes]:
+        access = access_of(request)
+        async with state.db.tenant(access.tenant_id) as conn:
+            invoice = await repository.get(conn, access.tenant_id, invoice_id)
+        if invoice is None:
+            raise NotFound(f"no invoice {invoice_id} in tenant {access.tenant.slug}")
+        body = await asyncio.to_thread(render.pdf_document, invoice, issuer_of(state))  # CPU-bound: off the loop
+        headers = {
+            "ETag": etag(invoice.version),
+            "Content-Disposition": f'attachment; filename="{render.filename(invoice, "pdf")}"',
+        }
+        return Response(body, headers=headers, media_type=render.PDF_MEDIA_TYPE)
 
 
 class InvoiceAdminController(Controller):

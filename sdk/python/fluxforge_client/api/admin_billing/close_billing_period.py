@@ -1,0 +1,197 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.period_close import PeriodClose
+from ...models.period_close_result import PeriodCloseResult
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: PeriodClose,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/admin/billing/periods/close",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> PeriodCloseResult | Problem | None:
+    if response.status_code == 200:
+        response_200 = PeriodCloseResult.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[PeriodCloseResult | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: PeriodClose,
+) -> Response[PeriodCloseResult | Problem]:
+    """Close a billing period: one draft invoice per subscribed tenant (idempotent)
+
+     Closes usage ingest into [start, end) first. Closing the same period again returns the invoices made
+    the first time and makes none (so no Idempotency-Key is needed); a period overlapping a closed one
+    without being it is refused (409).
+
+    Args:
+        body (PeriodClose):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PeriodCloseResult | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: PeriodClose,
+) -> PeriodCloseResult | Problem | None:
+    """Close a billing period: one draft invoice per subscribed tenant (idempotent)
+
+     Closes usage ingest into [start, end) first. Closing the same period again returns the invoices made
+    the first time and makes none (so no Idempotency-Key is needed); a period overlapping a closed one
+    without being it is refused (409).
+
+    Args:
+        body (PeriodClose):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PeriodCloseResult | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: PeriodClose,
+) -> Response[PeriodCloseResult | Problem]:
+    """Close a billing period: one draft invoice per subscribed tenant (idempotent)
+
+     Closes usage ingest into [start, end) first. Closing the same period again returns the invoices made
+    the first time and makes none (so no Idempotency-Key is needed); a period overlapping a closed one
+    without being it is refused (409).
+
+    Args:
+        body (PeriodClose):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PeriodCloseResult | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: PeriodClose,
+) -> PeriodCloseResult | Problem | None:
+    """Close a billing period: one draft invoice per subscribed tenant (idempotent)
+
+     Closes usage ingest into [start, end) first. Closing the same period again returns the invoices made
+    the first time and makes none (so no Idempotency-Key is needed); a period overlapping a closed one
+    without being it is refused (409).
+
+    Args:
+        body (PeriodClose):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PeriodCloseResult | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,194 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.invitation import Invitation
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    tenant: str,
+    invitation_id: UUID,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "delete",
+        "url": "/v1/tenants/{tenant}/invitations/{invitation_id}".format(
+            tenant=quote(str(tenant), safe=""),
+            invitation_id=quote(str(invitation_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Invitation | Problem | None:
+    if response.status_code == 200:
+        response_200 = Invitation.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Invitation | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    tenant: str,
+    invitation_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Invitation | Problem]:
+    """Revoke a pending invitation
+
+    Args:
+        tenant (str): The tenant's id or slug.
+        invitation_id (UUID): The invitation's id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Invitation | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        tenant=tenant,
+        invitation_id=invitation_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    tenant: str,
+    invitation_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> Invitation | Problem | None:
+    """Revoke a pending invitation
+
+    Args:
+        tenant (str): The tenant's id or slug.
+        invitation_id (UUID): The invitation's id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Invitation | Problem
+    """
+
+    return sync_detailed(
+        tenant=tenant,
+        invitation_id=invitation_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    tenant: str,
+    invitation_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Invitation | Problem]:
+    """Revoke a pending invitation
+
+    Args:
+        tenant (str): The tenant's id or slug.
+        invitation_id (UUID): The invitation's id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Invitation | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        tenant=tenant,
+        invitation_id=invitation_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    tenant: str,
+    invitation_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> Invitation | Problem | None:
+    """Revoke a pending invitation
+
+    Args:
+        tenant (str): The tenant's id or slug.
+        invitation_id (UUID): The invitation's id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Invitation | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            tenant=tenant,
+            invitation_id=invitation_id,
+            client=client,
+        )
+    ).parsed

@@ -1,0 +1,249 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.role_binding_page import RoleBindingPage
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    tenant: str,
+    *,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+    subject_id: None | Unset | UUID = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    json_cursor: None | str | Unset
+    if isinstance(cursor, Unset):
+        json_cursor = UNSET
+    else:
+        json_cursor = cursor
+    params["cursor"] = json_cursor
+
+    json_subject_id: None | str | Unset
+    if isinstance(subject_id, Unset):
+        json_subject_id = UNSET
+    elif isinstance(subject_id, UUID):
+        json_subject_id = str(subject_id)
+    else:
+        json_subject_id = subject_id
+    params["subject_id"] = json_subject_id
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/tenants/{tenant}/role-bindings".format(
+            tenant=quote(str(tenant), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | RoleBindingPage | None:
+    if response.status_code == 200:
+        response_200 = RoleBindingPage.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | RoleBindingPage]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    tenant: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+    subject_id: None | Unset | UUID = UNSET,
+) -> Response[Problem | RoleBindingPage]:
+    """Role bindings in the tenant
+
+    Args:
+        tenant (str): The tenant's id or slug.
+        limit (int | Unset): Page size (1-200). Default: 50.
+        cursor (None | str | Unset): The next_cursor of the previous page; omit for the first
+            page.
+        subject_id (None | Unset | UUID): Only this subject's bindings.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | RoleBindingPage]
+    """
+
+    kwargs = _get_kwargs(
+        tenant=tenant,
+        limit=limit,
+        cursor=cursor,
+        subject_id=subject_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    tenant: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+    subject_id: None | Unset | UUID = UNSET,
+) -> Problem | RoleBindingPage | None:
+    """Role bindings in the tenant
+
+    Args:
+        tenant (str): The tenant's id or slug.
+        limit (int | Unset): Page size (1-200). Default: 50.
+        cursor (None | str | Unset): The next_cursor of the previous page; omit for the first
+            page.
+        subject_id (None | Unset | UUID): Only this subject's bindings.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | RoleBindingPage
+    """
+
+    return sync_detailed(
+        tenant=tenant,
+        client=client,
+        limit=limit,
+        cursor=cursor,
+        subject_id=subject_id,
+    ).parsed
+
+
+async def asyncio_detailed(
+    tenant: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+    subject_id: None | Unset | UUID = UNSET,
+) -> Response[Problem | RoleBindingPage]:
+    """Role bindings in the tenant
+
+    Args:
+        tenant (str): The tenant's id or slug.
+        limit (int | Unset): Page size (1-200). Default: 50.
+        cursor (None | str | Unset): The next_cursor of the previous page; omit for the first
+            page.
+        subject_id (None | Unset | UUID): Only this subject's bindings.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | RoleBindingPage]
+    """
+
+    kwargs = _get_kwargs(
+        tenant=tenant,
+        limit=limit,
+        cursor=cursor,
+        subject_id=subject_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    tenant: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+    subject_id: None | Unset | UUID = UNSET,
+) -> Problem | RoleBindingPage | None:
+    """Role bindings in the tenant
+
+    Args:
+        tenant (str): The tenant's id or slug.
+        limit (int | Unset): Page size (1-200). Default: 50.
+        cursor (None | str | Unset): The next_cursor of the previous page; omit for the first
+            page.
+        subject_id (None | Unset | UUID): Only this subject's bindings.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | RoleBindingPage
+    """
+
+    return (
+        await asyncio_detailed(
+            tenant=tenant,
+            client=client,
+            limit=limit,
+            cursor=cursor,
+            subject_id=subject_id,
+        )
+    ).parsed

@@ -1,0 +1,108 @@
+"""Hand-written helpers for the generated FluxForge client.
+
+This file lives in `sdk/helpers.py` and `make sdk` copies it into the generated package as
+`fluxforge_client/helpers.py`: the generator rewrites `sdk/python` from scratch each time, so
+anything kept only there would be lost.
+
+Why these exist: every generated call returns `Response[Model | Problem]`, which makes callers
+check for a problem by hand after every request, and list routes return one page at a time.
+`unwrap` turns a problem+json answer into an exception that carries it, and `paginate` /
+`apaginate` follow `next_cursor` until the last page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from typing import Any, Protocol, TypeVar
+
+from .models.problem import Problem
+from .types import UNSET, Response, Unset
+
+T = TypeVar("T")
+ItemT_co = TypeVar("ItemT_co", covariant=True)
+
+
+class ApiError(Exception):
+    """A request FluxForge answered with an error.
+
+    `problem` is the parsed RFC 9457 body when the answer was problem+json (its `type` URI is
+    stable per kind of error, so branch on it, not on `title` or `detail`); `status` and `body`
+    are always set, so an answer no schema describes is still reported, not dropped.
+    """
+
+    def __init__(self, status: int, problem: Problem | None, body: bytes) -> None:
+        self.status = status
+        self.problem = problem
+        self.body = body
+        if problem is not None:
+            message = f"{status} {problem.title} ({problem.type_})"
+            if isinstance(problem.detail, str):
+                message += f": {problem.detail}"
+        else:
+            message = f"{status}: {body[:200].decode('utf-8', 'replace')}"
+        super().__init__(message)
+
+    @property
+    def type(self) -> str | None:
+        """The problem's `type` URI, e.g. https://fluxforge.dev/problems/not-found."""
+        return self.problem.type_ if self.problem is not None else None
+
+
+def unwrap(response: Response[T | Problem]) -> T:
+    """The parsed body of a successful answer; raises ApiError for a problem or an unexpected one."""
+    parsed = response.parsed
+    if isinstance(parsed, Problem):
+        raise ApiError(int(response.status_code), parsed, response.content)
+    if int(response.status_code) >= 400 or parsed is None:
+        raise ApiError(int(response.status_code), None, response.content)
+    return parsed
+
+
+class Page(Protocol[ItemT_co]):
+    """Any list answer: one page of `items` and the cursor of the next (None on the last)."""
+
+    @property
+    def items(self) -> Sequence[ItemT_co]: ...
+
+    @property
+    def next_cursor(self) -> str | None: ...
+
+
+def paginate(
+    call: Callable[..., Response[Page[T] | Problem]],
+    /,
+    *args: Any,
+    **kwargs: Any,
+) -> Iterator[T]:
+    """Every item of a list route, page after page.
+
+    `call` is a generated `sync_detailed` function; the arguments are passed on unchanged,
+    with `cursor` set to each page's `next_cursor`:
+
+        for ns in paginate(list_namespaces.sync_detailed, "acme", client=client, limit=100):
+            ...
+    """
+    cursor: str | Unset = kwargs.pop("cursor", UNSET)
+    while True:
+        page = unwrap(call(*args, cursor=cursor, **kwargs))
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+async def apaginate(
+    call: Callable[..., Awaitable[Response[Page[T] | Problem]]],
+    /,
+    *args: Any,
+    **kwargs: Any,
+) -> AsyncIterator[T]:
+    """`paginate` for the generated `asyncio_detailed` functions."""
+    cursor: str | Unset = kwargs.pop("cursor", UNSET)
+    while True:
+        page = unwrap(await call(*args, cursor=cursor, **kwargs))
+        for item in page.items:
+            yield item
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor

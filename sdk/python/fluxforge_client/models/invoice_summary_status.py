@@ -1,0 +1,12 @@
+from enum import StrEnum
+
+
+class InvoiceSummaryStatus(StrEnum):
+    DRAFT = "draft"
+    FINALIZED = "finalized"
+    PAID = "paid"
+    PAYMENT_FAILED = "payment_failed"
+    VOID = "void"
+
+    def __str__(self) -> str:
+        return str(self.value)

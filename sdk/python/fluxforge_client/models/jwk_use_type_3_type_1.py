@@ -1,0 +1,8 @@
+from enum import StrEnum
+
+
+class JwkUseType3Type1(StrEnum):
+    SIG = "sig"
+
+    def __str__(self) -> str:
+        return str(self.value)

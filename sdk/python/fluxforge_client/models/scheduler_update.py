@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.scheduler_update_mode import SchedulerUpdateMode
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="SchedulerUpdate")
+
+
+@_attrs_define
+class SchedulerUpdate:
+    """
+    Attributes:
+        mode (SchedulerUpdateMode):
+        reason (str | Unset):  Default: ''.
+    """
+
+    mode: SchedulerUpdateMode
+    reason: str | Unset = ""
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        mode = self.mode.value
+
+        reason = self.reason
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "mode": mode,
+            }
+        )
+        if reason is not UNSET:
+            field_dict["reason"] = reason
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        mode = SchedulerUpdateMode(d.pop("mode"))
+
+        reason = d.pop("reason", UNSET)
+
+        scheduler_update = cls(
+            mode=mode,
+            reason=reason,
+        )
+
+        scheduler_update.additional_properties = d
+        return scheduler_update
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class UsageReportWindowType3Type1(StrEnum):
+    DAY = "day"
+    HOUR = "hour"
+    MONTH = "month"
+
+    def __str__(self) -> str:
+        return str(self.value)

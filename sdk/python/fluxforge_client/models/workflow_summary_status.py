@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class WorkflowSummaryStatus(StrEnum):
+    ACTIVE = "active"
+    DELETED = "deleted"
+
+    def __str__(self) -> str:
+        return str(self.value)
