@@ -47,6 +47,7 @@ from redis.asyncio import Redis
 
 import bare_app
 import httpload
+from benchtable import BARE_SCENARIO
 from fluxforge.config import with_database
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -292,8 +293,6 @@ def create_tenant(base_url: str, token: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # wrk
 # ---------------------------------------------------------------------------------------------
-
-BARE_SCENARIO = "bare Litestar+asyncpg GET by id"
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 _PERCENTILE = re.compile(r"^\s*(50|90|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m|h)\s*$", re.MULTILINE)
