@@ -22,8 +22,9 @@ lint: deps
 openapi: deps
 	$(UV) run fluxforge openapi > openapi.yaml
 
+# Every benchmark, one table; BENCH_QUICK=1 for a few-minute smoke run. Writes loadtests/RESULTS.md.
 bench: deps
-	$(UV) run python loadtests/baseline.py
+	BENCH_QUICK=$(BENCH_QUICK) $(UV) run python loadtests/bench.py
 
 deps: $(UV)
 	$(UV) sync --frozen --quiet

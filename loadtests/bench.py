@@ -102,7 +102,8 @@ def run_one(name: str, args: list[str], run_dir: Path, timeout: float) -> tuple[
     print(f"\n=== {name}: {shlex.join(argv[1:])}", flush=True)
     started = time.monotonic()
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(argv, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # lines shown as they come, not in blocks
+        proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
         def pump() -> None:
             assert proc.stdout is not None
