@@ -68,7 +68,7 @@ def format_value(value: float | None, unit: str) -> str:
     if unit == "%":
         return f"{value:.0f}%"
     magnitude = abs(value)
-    if magnitude >= 1000 or (magnitude >= 100 and value == int(value)):
+    if magnitude >= 1000 or (value == int(value) and unit in ("", "req/s", "events/s", "steps/s", "rows/s")):
         text = f"{value:,.0f}"
     elif magnitude >= 10:
         text = f"{value:.1f}"
@@ -85,6 +85,16 @@ def _rps(result: Mapping[str, Any] | None) -> float | None:
     return None if result is None else float(result["requests_per_second"])
 
 
+def _load_note(result: Mapping[str, Any] | None, generator: str) -> str:
+    """Which generator, and any error responses: a rate made of errors is not the figure it claims."""
+    note = f"load: {generator}"
+    if result is not None:
+        bad = int(result.get("non_2xx_3xx", 0)) + int(result.get("socket_errors", 0))
+        if bad:
+            note += f"; {bad:,} errors of {int(result.get('requests', 0)):,}"
+    return note
+
+
 def _share(part: float | None, whole: float | None) -> float | None:
     if part is None or not whole:
         return None
@@ -96,10 +106,23 @@ def _baseline_figures(doc: Mapping[str, Any]) -> list[Figure]:
     bare, admin, health = (_find(results, s) for s in (BARE_SCENARIO, ADMIN_SCENARIO, HEALTH_SCENARIO))
     bare_rps, admin_rps = _rps(bare), _rps(admin)
     bare_text = f"bare read {format_value(bare_rps, 'req/s')}" if bare_rps else ""
-    generator = f"load: {doc.get('generator', 'wrk')}"
+    generator = str(doc.get("generator", "wrk"))
     return [
-        Figure("baseline", "bare Litestar+asyncpg GET by id", bare_rps, "req/s", note=f"reference; {generator}"),
-        Figure("baseline", "admin GET /v1/admin/tenants/{id}", admin_rps, "req/s", baseline=bare_text, note=generator),
+        Figure(
+            "baseline",
+            "bare Litestar+asyncpg GET by id",
+            bare_rps,
+            "req/s",
+            note=f"reference; {_load_note(bare, generator)}",
+        ),
+        Figure(
+            "baseline",
+            "admin GET /v1/admin/tenants/{id}",
+            admin_rps,
+            "req/s",
+            baseline=bare_text,
+            note=_load_note(admin, generator),
+        ),
         Figure(
             "baseline",
             "admin GET by id, share of bare read",
@@ -116,7 +139,7 @@ def _baseline_figures(doc: Mapping[str, Any]) -> list[Figure]:
             Goal("<=", 100, "<= 100 ms", "assumed"),
             "" if bare is None else f"bare p99 {format_value(float(bare['p99_ms']), 'ms')}",
         ),
-        Figure("baseline", "GET /healthz (no I/O)", _rps(health), "req/s", note=generator),
+        Figure("baseline", "GET /healthz (no I/O)", _rps(health), "req/s", note=_load_note(health, generator)),
     ]
 
 
@@ -143,9 +166,20 @@ def _authz_figures(doc: Mapping[str, Any]) -> list[Figure]:
             "pycasbin ~400 us (FACTS)",
         ),
     ]
+    generator = str(doc.get("generator", "wrk"))
     for scenario, label in (("RBAC GET (user JWT)", "user JWT"), ("RBAC GET (API key)", "API key")):
-        rps = _rps(_find(results, scenario))
-        figures.append(Figure("authz", f"RBAC-checked tenant GET ({label})", rps, "req/s", baseline=admin_text))
+        result = _find(results, scenario)
+        rps = _rps(result)
+        figures.append(
+            Figure(
+                "authz",
+                f"RBAC-checked tenant GET ({label})",
+                rps,
+                "req/s",
+                baseline=admin_text,
+                note=_load_note(result, generator),
+            )
+        )
         figures.append(
             Figure(
                 "authz",

@@ -69,6 +69,13 @@ def test_baseline_share_is_measured_against_the_bare_read_of_the_same_run() -> N
     assert share.baseline == "bare read 4,000 req/s"
     assert rows["admin GET by id p99"].verdict == "FAIL"
     assert rows["GET /healthz (no I/O)"].value == 12000
+    assert rows["GET /healthz (no I/O)"].note == "load: wrk"
+
+
+def test_error_responses_are_named_beside_the_rate() -> None:
+    failing = {**wrk(ADMIN_SCENARIO, 2000), "requests": 30000, "non_2xx_3xx": 1200, "socket_errors": 3}
+    rows = by_name(figures_for("baseline", {"generator": "python", "results": [wrk(BARE_SCENARIO, 4000), failing]}))
+    assert rows["admin GET /v1/admin/tenants/{id}"].note == "load: python; 1,203 errors of 30,000"
 
 
 def test_authz_ratios_use_the_issue_3_bar() -> None:
@@ -172,7 +179,9 @@ def test_summary_counts_goals_and_missing_figures() -> None:
         (5.678, "ms", "5.68 ms"),
         (42.0, "%", "42%"),
         (None, "s", "n/a"),
-        (0, "", "0.00"),
+        (0, "", "0"),
+        (2.0, "s", "2.00 s"),
+        (300.0, "req/s", "300 req/s"),
     ],
 )
 def test_format_value(value: float | None, unit: str, text: str) -> None:
