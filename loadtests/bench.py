@@ -227,6 +227,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="loopback ports used: base+4 .. base+8 (also BENCH_PORT_BASE)",
     )  # fmt: skip
     parser.add_argument("--no-record", action="store_true", help="do not replace loadtests/RESULTS.md")
+    parser.add_argument("--note", action="append", help="a line for the Notes of RESULTS.md (repeatable)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per benchmark (default 600 quick, 1800)")
     return parser.parse_args(argv)
 
@@ -262,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     machine = machine_info(database_url, redis_url, load_before)
     notes = [f"{name}: no figures; see loadtests/results/bench-{stamp}/{name}.log" for name in failed]
+    cores = os.cpu_count() or 1
+    if load_before[0] > 0.5 * cores:
+        notes.append(
+            f"The machine was busy before the run started (1-minute load average {load_before[0]:.2f} on {cores}"
+            " cores): other work shared the CPUs, so throughput figures are depressed and latencies inflated."
+        )
+    notes += args.note or []
     page = render_results(figures, machine, command=command, quick=args.quick, notes=notes)
     (run_dir / "RESULTS.md").write_text(page)
     if args.only or args.no_record:
