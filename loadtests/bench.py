@@ -136,6 +136,12 @@ def run_one(name: str, args: list[str], run_dir: Path, timeout: float) -> tuple[
     return None, f"exit code {code}, no results file; see {log_path.relative_to(REPO_ROOT)}"
 
 
+def _earlier(path: Path) -> tuple[dict[str, Any] | None, str]:
+    if not path.exists():
+        return None, f"{path.name} not in the earlier run"
+    return msgspec.json.decode(path.read_bytes()), ""
+
+
 # --- the machine ---------------------------------------------------------------------------------
 
 
@@ -193,6 +199,14 @@ def _git_commit() -> str:
     return done.stdout.strip() + (" (with uncommitted changes)" if dirty.strip() else "")
 
 
+def _machine_of(results_md: Path) -> dict[str, str]:
+    """The `- key: value` lines of an earlier RESULTS.md's Machine section."""
+    if not results_md.exists():
+        return {}
+    text = results_md.read_text().split("## Machine", 1)[-1].split("## Notes", 1)[0]
+    return dict(line[2:].split(": ", 1) for line in text.splitlines() if line.startswith("- ") and ": " in line)
+
+
 def machine_info(database_url: str, redis_url: str, load_before: tuple[float, ...]) -> dict[str, str]:
     pg, rd = asyncio.run(_server_versions(database_url, redis_url))
     load_after = os.getloadavg()
@@ -228,6 +242,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--no-record", action="store_true", help="do not replace loadtests/RESULTS.md")
     parser.add_argument("--note", action="append", help="a line for the Notes of RESULTS.md (repeatable)")
+    parser.add_argument(
+        "--from-run", type=Path, metavar="DIR",
+        help="rebuild the table from an earlier run's results/bench-<timestamp>/ instead of running (with --note)",
+    )  # fmt: skip
     parser.add_argument("--timeout", type=float, default=None, help="seconds per benchmark (default 600 quick, 1800)")
     return parser.parse_args(argv)
 
@@ -247,7 +265,10 @@ def main(argv: list[str] | None = None) -> int:
     figures: list[Figure] = []
     failed = []
     for name in names:
-        doc, why = run_one(name, bench_args(name, quick=args.quick, port_base=args.port_base), run_dir, timeout)
+        if args.from_run:
+            doc, why = _earlier(args.from_run / f"{name}.json")
+        else:
+            doc, why = run_one(name, bench_args(name, quick=args.quick, port_base=args.port_base), run_dir, timeout)
         if doc is None:
             failed.append(name)
         figures += figures_for(name, doc, why)
@@ -262,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
             f"--only {n}" for n in args.only
         )
     machine = machine_info(database_url, redis_url, load_before)
+    if args.from_run:  # the run's own date and load are in its RESULTS.md; keep them
+        earlier = _machine_of(args.from_run / "RESULTS.md")
+        machine.update({k: v for k, v in earlier.items() if k in machine})
+        load_before = tuple(float(x) for x in machine["load average (1/5/15 min) before"].split(" / "))
     notes = [f"{name}: no figures; see loadtests/results/bench-{stamp}/{name}.log" for name in failed]
     cores = os.cpu_count() or 1
     if load_before[0] > 0.5 * cores:

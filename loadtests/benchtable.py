@@ -219,7 +219,7 @@ def _ingest_figures(doc: Mapping[str, Any]) -> list[Figure]:
         ),
         Figure(
             "ingest",
-            f"usage totals, {totals.get('tenants', '?')} tenants x {totals.get('events', '?'):,} events (warm)"
+            f"usage totals, {totals.get('tenants', 0):,} tenants x {totals.get('events', '?'):,} events (warm)"
             if isinstance(totals.get("events"), int)
             else "usage totals (warm)",
             totals.get("warm_seconds"),
