@@ -31,8 +31,9 @@ sdk: deps
 	cp sdk/helpers.py sdk/python/fluxforge_client/helpers.py
 	rm -rf sdk/python/.ruff_cache
 
+# Every benchmark, one table; BENCH_QUICK=1 for a few-minute smoke run. Writes loadtests/RESULTS.md.
 bench: deps
-	$(UV) run python loadtests/baseline.py
+	BENCH_QUICK=$(BENCH_QUICK) $(UV) run python loadtests/bench.py
 
 deps: $(UV)
 	$(UV) sync --frozen --quiet

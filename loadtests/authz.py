@@ -1,6 +1,6 @@
 """Authorization figures: the cost of one decision in process, and what RBAC costs over HTTP.
 
-Run from the repository root (needs wrk, like baseline.py):
+Run from the repository root (wrk if installed, like baseline.py):
 
     uv run python loadtests/authz.py [--duration 15] [--connections 64] [--workers 2]
 
@@ -37,6 +37,7 @@ from baseline import (
     benchmark,
     create_tenant,
     fluxforge_env,
+    generator_name,
     http,
     migrate,
     print_table,
@@ -128,6 +129,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (for loadtests/bench.py)")
     return parser.parse_args()
 
 
@@ -196,7 +198,8 @@ def main() -> int:
     baseline = results[0].requests_per_second
     for result in results[1:]:
         print(f"{result.scenario}: {result.requests_per_second / baseline:.0%} of the baseline")
-    print(f"\nwrote {write_json(results, args).relative_to(REPO_ROOT)}")
+    path = write_json(results, args, generator=generator_name(wrk), name="authz", extra={"decision": costs})
+    print(f"\nwrote {path.relative_to(REPO_ROOT)}")
     print(json.dumps(costs))
     return 0
 

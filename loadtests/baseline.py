@@ -11,7 +11,10 @@ Why it is built this way:
   developer's data) changes the numbers, and two runs on one server cannot collide. The database
   is dropped and the server stopped even when something fails half-way.
 - wrk, not a Python client: a Python load generator on a 2-core machine saturates before the
-  server does and then measures itself.
+  server does and then measures itself. Without wrk (or with BENCH_LOAD_GENERATOR=python) it falls
+  back to httpload.py, and the results say which generator measured them.
+- The reference point is measured in the same run, served the same way: a bare Litestar + asyncpg
+  by-id read (bare_app.py) under gunicorn with the same number of workers.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +45,9 @@ from urllib.parse import urlsplit
 import asyncpg
 from redis.asyncio import Redis
 
+import bare_app
+import httpload
+from benchtable import BARE_SCENARIO
 from fluxforge.config import with_database
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -88,19 +95,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn (uvicorn) worker processes")
     parser.add_argument("--port", type=int, default=8765, help="loopback port for the server")
+    parser.add_argument("--bare-port", type=int, default=8764, help="loopback port for the bare reference app")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (for loadtests/bench.py)")
     return parser.parse_args(argv)
 
 
-def require_wrk() -> str:
-    """Refuse early (before touching the database) when the load generator is missing."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        print(
-            "baseline: `wrk` is not on PATH. Install it (Debian/Ubuntu): apt-get install -y wrk",
-            file=sys.stderr,
-        )
+def require_wrk() -> str | None:
+    """wrk when it is installed (and not overridden), else None: the Python generator is used."""
+    wanted = os.environ.get("BENCH_LOAD_GENERATOR", "auto")
+    if wanted not in ("auto", "wrk", "python"):
+        print("BENCH_LOAD_GENERATOR must be auto, wrk or python", file=sys.stderr)
         sys.exit(2)
+    wrk = None if wanted == "python" else shutil.which("wrk")
+    if wrk is None and wanted == "wrk":
+        print("`wrk` is not on PATH. Install it (Debian/Ubuntu): apt-get install -y wrk", file=sys.stderr)
+        sys.exit(2)
+    if wrk is None:
+        print("load generator: Python (httpload.py); install wrk for figures closer to the server's limit")
     return wrk
+
+
+def generator_name(wrk: str | None) -> str:
+    return "wrk" if wrk else "python"
 
 
 def require_free_port(port: int) -> None:
@@ -316,15 +332,95 @@ def parse_wrk(name: str, output: str) -> WrkResult:
     )
 
 
-def benchmark(wrk: str, base_url: str, scenarios: list[Scenario], args: argparse.Namespace) -> list[WrkResult]:
+def run_python(base_url: str, scenario: Scenario, seconds: int, args: argparse.Namespace) -> WrkResult:
+    """The same figures as wrk's, from httpload.py (one process per wrk thread)."""
+    port = urlsplit(base_url).port
+    assert port is not None
+    load = httpload.run(port, scenario.path, scenario.headers, args.connections, seconds, args.threads)
+    ordered = sorted(load.latencies)
+    if not ordered:
+        raise RuntimeError(f"{scenario.name}: no request was answered ({load.socket_errors} socket errors)")
+
+    def at(share: float) -> float:
+        return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000
+
+    return WrkResult(
+        scenario=scenario.name,
+        requests_per_second=len(ordered) / load.seconds,
+        p50_ms=statistics.median(ordered) * 1000,
+        p90_ms=at(0.90),
+        p99_ms=at(0.99),
+        requests=len(ordered),
+        non_2xx_3xx=load.non_2xx_3xx,
+        socket_errors=load.socket_errors,
+    )
+
+
+def benchmark(wrk: str | None, base_url: str, scenarios: list[Scenario], args: argparse.Namespace) -> list[WrkResult]:
     """Warm up each scenario (connection pools, prepared statements, caches) before the measured run."""
     results = []
     for scenario in scenarios:
         url = base_url + scenario.path
         print(f"{scenario.name}: warm-up {WARMUP_SECONDS}s, then {args.duration}s measured ...", flush=True)
-        run_wrk(wrk, url, scenario, WARMUP_SECONDS, args)
-        results.append(parse_wrk(scenario.name, run_wrk(wrk, url, scenario, args.duration, args)))
+        if wrk is None:
+            run_python(base_url, scenario, WARMUP_SECONDS, args)
+            results.append(run_python(base_url, scenario, args.duration, args))
+        else:
+            run_wrk(wrk, url, scenario, WARMUP_SECONDS, args)
+            results.append(parse_wrk(scenario.name, run_wrk(wrk, url, scenario, args.duration, args)))
     return results
+
+
+# ---------------------------------------------------------------------------------------------
+# The bare reference app
+# ---------------------------------------------------------------------------------------------
+
+
+async def _seed_bare(database_url: str) -> str:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(bare_app.CREATE_TABLE)
+        item_id = await conn.fetchval(
+            "INSERT INTO bare_items (id, slug, display_name) VALUES (gen_random_uuid(), 'bench', 'Benchmark')"
+            " RETURNING id"
+        )
+        return str(item_id)
+    finally:
+        await conn.close()
+
+
+def measure_bare(wrk: str | None, database_url: str, args: argparse.Namespace, data_dir: str) -> WrkResult:
+    """The bare Litestar + asyncpg by-id read, served by gunicorn like FluxForge, measured like it."""
+    require_free_port(args.bare_port)
+    item_id = asyncio.run(_seed_bare(database_url))
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("FLUXFORGE_", "BARE_"))},
+        "BARE_DATABASE_URL": database_url,
+        "BARE_PORT": str(args.bare_port),
+        "BARE_WORKERS": str(args.workers),
+    }
+    log_path = Path(data_dir) / "bare.log"
+    base_url = f"http://127.0.0.1:{args.bare_port}"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(Path(__file__).with_name("bare_app.py"))],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            path = f"/items/{item_id}"
+            deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+            while http("GET", base_url + path)[0] != 200:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the bare app did not start:\n{tail(log_path)}")
+                time.sleep(0.25)
+            (result,) = benchmark(wrk, base_url, [Scenario(BARE_SCENARIO, path)], args)
+        finally:
+            stop_process_group(proc)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,25 +429,34 @@ def benchmark(wrk: str, base_url: str, scenarios: list[Scenario], args: argparse
 
 
 def print_table(results: list[WrkResult]) -> None:
-    header = f"{'scenario':<24} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'errors':>7}"
+    header = f"{'scenario':<32} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'errors':>7}"
     print()
     print(header)
     print("-" * len(header))
     for r in results:
         print(
-            f"{r.scenario:<24} {r.requests_per_second:>10.1f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}"
+            f"{r.scenario:<32} {r.requests_per_second:>10.1f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}"
             f" {r.non_2xx_3xx:>8} {r.socket_errors:>7}"
         )
 
 
-def write_json(results: list[WrkResult], args: argparse.Namespace) -> Path:
-    """Keep every run (results/ is git-ignored) so later changes can be compared with this one."""
+def write_json(
+    results: list[WrkResult],
+    args: argparse.Namespace,
+    *,
+    generator: str,
+    name: str = "baseline",
+    extra: dict[str, object] | None = None,
+) -> Path:
+    """Keep every run (results/ is git-ignored) so later changes can be compared with this one;
+    `--json` also writes it where loadtests/bench.py reads it."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"baseline-{stamp}.json"
+    path = RESULTS_DIR / f"{name}-{stamp}.json"
     document = {
         "timestamp": stamp,
         "cpu_count": os.cpu_count(),
+        "generator": generator,
         "settings": {
             "duration_s": args.duration,
             "warmup_s": WARMUP_SECONDS,
@@ -360,8 +465,11 @@ def write_json(results: list[WrkResult], args: argparse.Namespace) -> Path:
             "workers": args.workers,
         },
         "results": [asdict(r) for r in results],
+        **(extra or {}),
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
+    if args.json:
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
     return path
 
 
@@ -401,6 +509,7 @@ def run(args: argparse.Namespace) -> int:
             FLUXFORGE_ADMIN_TOKEN=token,
         )
         migrate(env)
+        bare = measure_bare(wrk, bench_url, args, data_dir)
         log_path = Path(data_dir) / "server.log"
         with running_server(env, log_path) as proc:
             wait_until_ready(base_url, proc, log_path)
@@ -411,12 +520,13 @@ def run(args: argparse.Namespace) -> int:
                 ),
                 Scenario("GET /healthz", "/healthz"),
             ]
-            results = benchmark(wrk, base_url, scenarios, args)
+            results = [bare, *benchmark(wrk, base_url, scenarios, args)]
             if proc.poll() is not None:
                 raise RuntimeError(f"server died during the run:\n{tail(log_path)}")
 
     print_table(results)
-    print(f"\nwrote {write_json(results, args).relative_to(REPO_ROOT)}")
+    print(f"\n{results[1].scenario}: {results[1].requests_per_second / bare.requests_per_second:.0%} of the bare read")
+    print(f"wrote {write_json(results, args, generator=generator_name(wrk)).relative_to(REPO_ROOT)}")
     return 0
 
 

@@ -68,6 +68,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--switchers", type=float, default=0.1, help="share of tenants changing plan mid-period")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (for loadtests/bench.py)")
     return parser.parse_args()
 
 
@@ -204,6 +205,8 @@ def main() -> int:
     path = results / f"close-period-{stamp}-{secrets.token_hex(2)}.json"
     path.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"  written to {path.relative_to(REPO_ROOT)}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
 
 

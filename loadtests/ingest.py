@@ -114,6 +114,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8767)
     parser.add_argument("--totals-events", type=int, default=1_000_000)
     parser.add_argument("--totals-tenants", type=int, default=1_000)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (for loadtests/bench.py)")
     return parser.parse_args()
 
 
@@ -492,19 +493,19 @@ def main() -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"ingest-{stamp}.json"
-    path.write_text(
-        json.dumps(
-            {
-                "timestamp": stamp,
-                "cpu_count": os.cpu_count(),
-                "settings": vars(args),
-                "ingest": asdict(figures),
-                "totals": asdict(totals),
-            },
-            indent=2,
-        )
-        + "\n"
+    document = json.dumps(
+        {
+            "timestamp": stamp,
+            "cpu_count": os.cpu_count(),
+            "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "ingest": asdict(figures),
+            "totals": asdict(totals),
+        },
+        indent=2,
     )
+    path.write_text(document + "\n")
+    if args.json:
+        args.json.write_text(document + "\n")
     print(f"\nwrote {path.relative_to(REPO_ROOT)}")
     return 0 if errors == 0 else 1
 

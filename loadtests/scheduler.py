@@ -75,6 +75,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--latency-runs", type=int, default=300)
     parser.add_argument("--lease-ms", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=128, help="runs per worker")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (for loadtests/bench.py)")
     return parser.parse_args()
 
 
@@ -415,12 +416,14 @@ def main() -> int:
     redis_url = os.environ.get("FLUXFORGE_REDIS_URL", DEFAULT_REDIS_URL)
     with scratch_database(database) as database_url, scratch_redis_prefix(redis_url) as prefix:
         results = asyncio.run(main_async(args, database_url, redis_url, prefix))
-    results["parameters"] = vars(args)
+    results["parameters"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     results["measured_at"] = datetime.now(UTC).isoformat()
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"scheduler-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(results, indent=2))
     print(f"written to {path.relative_to(REPO_ROOT)}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
     return 0
 
 
