@@ -18,6 +18,7 @@ from litestar.openapi.spec import (
     OAuthFlow,
     OAuthFlows,
     OpenAPIHeader,
+    OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
     Operation,
@@ -146,6 +147,21 @@ REPLAYED_HEADER = OpenAPIHeader(
 
 
 @dataclass
+class EventStreamMediaType(OpenAPIMediaType):
+    """A text/event-stream whose `schema` is the whole stream (text) and `itemSchema` each event.
+
+    That is OpenAPI 3.2's reading, which schemathesis applies to every event; SDK generators
+    for 3.1 see a text response (a model there made them parse the whole stream as one JSON
+    object).
+    """
+
+    item_schema: Schema | Reference | None = None
+
+
+EVENT_STREAM = "text/event-stream"
+
+
+@dataclass
 class ContractOperation(Operation):
     """An operation that also documents the headers the app's shared machinery adds.
 
@@ -165,6 +181,14 @@ class ContractOperation(Operation):
                 extra["Idempotency-Replayed"] = REPLAYED_HEADER
             if extra:
                 response.headers = {**(response.headers or {}), **extra}
+            stream = (response.content or {}).get(EVENT_STREAM)
+            if stream is not None and not isinstance(stream, EventStreamMediaType):
+                response.content = {
+                    **(response.content or {}),
+                    EVENT_STREAM: EventStreamMediaType(
+                        schema=Schema(type=OpenAPIType.STRING), item_schema=stream.schema
+                    ),
+                }
 
 
 def document_contract(app: Litestar) -> None:

@@ -8,7 +8,6 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...models.run_event_message import RunEventMessage
 from ...types import UNSET, Response, Unset
 
 
@@ -49,12 +48,9 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | RunEventMessage | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | str | None:
     if response.status_code == 200:
-        response_200 = RunEventMessage.from_dict(response.text)
-
+        response_200 = response.text
         return response_200
 
     if response.status_code == 400:
@@ -88,9 +84,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | RunEventMessage]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | str]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -107,7 +101,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     after: int | None | Unset = UNSET,
     last_event_id: None | str | Unset = UNSET,
-) -> Response[Problem | RunEventMessage]:
+) -> Response[Problem | str]:
     """Follow a run's lifecycle as server-sent events, from the start or after an event id
 
     Args:
@@ -123,7 +117,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | RunEventMessage]
+        Response[Problem | str]
     """
 
     kwargs = _get_kwargs(
@@ -149,7 +143,7 @@ def sync(
     client: AuthenticatedClient,
     after: int | None | Unset = UNSET,
     last_event_id: None | str | Unset = UNSET,
-) -> Problem | RunEventMessage | None:
+) -> Problem | str | None:
     """Follow a run's lifecycle as server-sent events, from the start or after an event id
 
     Args:
@@ -165,7 +159,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | RunEventMessage
+        Problem | str
     """
 
     return sync_detailed(
@@ -186,7 +180,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     after: int | None | Unset = UNSET,
     last_event_id: None | str | Unset = UNSET,
-) -> Response[Problem | RunEventMessage]:
+) -> Response[Problem | str]:
     """Follow a run's lifecycle as server-sent events, from the start or after an event id
 
     Args:
@@ -202,7 +196,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | RunEventMessage]
+        Response[Problem | str]
     """
 
     kwargs = _get_kwargs(
@@ -226,7 +220,7 @@ async def asyncio(
     client: AuthenticatedClient,
     after: int | None | Unset = UNSET,
     last_event_id: None | str | Unset = UNSET,
-) -> Problem | RunEventMessage | None:
+) -> Problem | str | None:
     """Follow a run's lifecycle as server-sent events, from the start or after an event id
 
     Args:
@@ -242,7 +236,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | RunEventMessage
+        Problem | str
     """
 
     return (
