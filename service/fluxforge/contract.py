@@ -148,11 +148,11 @@ REPLAYED_HEADER = OpenAPIHeader(
 
 @dataclass
 class EventStreamMediaType(OpenAPIMediaType):
-    """A text/event-stream whose `schema` is the whole stream (text) and `itemSchema` each event.
+    """A text/event-stream whose `itemSchema` describes each event and `schema` (empty) the stream.
 
-    That is OpenAPI 3.2's reading, which schemathesis applies to every event; SDK generators
-    for 3.1 see a text response (a model there made them parse the whole stream as one JSON
-    object).
+    That is OpenAPI 3.2's reading, which schemathesis applies to every event; an SDK generator
+    for 3.1 sees an untyped text response (a model in `schema` made it parse the whole stream
+    as one JSON object).
     """
 
     item_schema: Schema | Reference | None = None
@@ -185,9 +185,7 @@ class ContractOperation(Operation):
             if stream is not None and not isinstance(stream, EventStreamMediaType):
                 response.content = {
                     **(response.content or {}),
-                    EVENT_STREAM: EventStreamMediaType(
-                        schema=Schema(type=OpenAPIType.STRING), item_schema=stream.schema
-                    ),
+                    EVENT_STREAM: EventStreamMediaType(schema=Schema(), item_schema=stream.schema),
                 }
 
 

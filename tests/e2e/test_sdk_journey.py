@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import secrets
 import time
 import uuid
@@ -43,7 +44,7 @@ from fluxforge_client.api.subscriptions import subscribe
 from fluxforge_client.api.tenants import create_my_tenant, get_my_tenant
 from fluxforge_client.api.usage import get_usage, ingest_usage
 from fluxforge_client.api.workflows import create_workflow
-from fluxforge_client.helpers import ApiError, apaginate, paginate, unwrap
+from fluxforge_client.helpers import ApiError, apaginate, events, paginate, unwrap
 from fluxforge_client.models import (
     ApiKeyCreate,
     LoginCodeGrant,
@@ -123,11 +124,6 @@ async def sign_in(base: str, login: str) -> str:
     location = urlsplit(finished.headers["location"])
     assert location.path == "/auth/complete"
     return parse_qs(location.query)["code"][0]
-
-
-def sse_events(stream: str) -> list[str]:
-    """The `event:` names of a server-sent event stream, in order."""
-    return [line.removeprefix("event:").strip() for line in stream.splitlines() if line.startswith("event:")]
 
 
 async def test_a_new_tenant_goes_from_sign_in_to_invoice_pdf_with_the_sdk_alone(
@@ -237,9 +233,10 @@ async def test_a_new_tenant_goes_from_sign_in_to_invoice_pdf_with_the_sdk_alone(
     replayed = unwrap(await create_run.asyncio_detailed(slug, "prod", client=ci, body=submit, idempotency_key=key))
     assert replayed.id == run.id
     stream = unwrap(await follow_run_events.asyncio_detailed(slug, "prod", run.id, client=ci))
-    events = sse_events(stream)
-    assert events[0] == "run.created", stream
-    assert events[-1] == "run.succeeded", stream
+    messages = events(stream)
+    assert [m.event for m in messages][0 :: len(messages) - 1] == ["run.created", "run.succeeded"], stream
+    assert [int(m.id) for m in messages] == list(range(1, len(messages) + 1))
+    assert json.loads(messages[-1].data)["type"] == "run.succeeded"
     finished = unwrap(await get_run.asyncio_detailed(slug, "prod", run.id, client=ci))
     assert finished.state == RunState.SUCCEEDED
     outputs = {step.id: step.outputs for step in finished.steps}

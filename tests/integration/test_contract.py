@@ -174,7 +174,8 @@ def _untyped_places(spec: dict[str, Any]) -> set[str]:
         bodies = [operation.get("requestBody", {}), *operation["responses"].values()]
         for body in bodies:
             for media, content in body.get("content", {}).items():
-                if _untyped(content.get("schema")):
+                # An event stream is typed event by event (`itemSchema`); its `schema` is the text.
+                if _untyped(content.get("itemSchema", content.get("schema"))):
                     found.add(f"{method} {path} {media}")
     return found
 

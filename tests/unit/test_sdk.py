@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fluxforge_client.helpers import ApiError, apaginate, paginate, unwrap
+from fluxforge_client.helpers import ApiError, apaginate, events, paginate, unwrap
 from fluxforge_client.models import Namespace, NamespacePage, Problem
 from fluxforge_client.types import UNSET, Response, Unset
 
@@ -150,3 +150,19 @@ def test_paginate_raises_the_problem_of_a_failing_page() -> None:
     with pytest.raises(ApiError) as raised:
         list(paginate(failing, "acme", client=None))
     assert raised.value.problem is problem
+
+
+def test_events_reads_a_server_sent_event_stream() -> None:
+    stream = (
+        ": a comment\n"
+        "retry: 1000\n\n"
+        'id: 1\nevent: run.created\ndata: {"seq":1}\n\n'
+        "id: 2\nevent: step.log\ndata: line one\ndata: line two\n\n"
+        'id: 3\r\nevent: run.succeeded\r\ndata:{"seq":3}'
+    )
+    assert [(m.id, m.event, m.data) for m in events(stream.encode())] == [
+        ("1", "run.created", '{"seq":1}'),
+        ("2", "step.log", "line one\nline two"),
+        ("3", "run.succeeded", '{"seq":3}'),
+    ]
+    assert events("") == []

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from typing import Any, Protocol, TypeVar
 
 from .models.problem import Problem
+from .models.run_event_message import RunEventMessage
 from .types import UNSET, Response, Unset
 
 T = TypeVar("T")
@@ -106,3 +107,31 @@ async def apaginate(
         if page.next_cursor is None:
             return
         cursor = page.next_cursor
+
+
+def events(stream: str | bytes) -> list[RunEventMessage]:
+    """The messages of a server-sent event stream (FollowRunEvents' answer), in order.
+
+    The contract types each event (`itemSchema`), which a generator for OpenAPI 3.1 cannot
+    apply to a stream, so the generated call returns the stream's text; this reads it.
+    Lines other than `id:`, `event:` and `data:` (comments, retry hints) are skipped.
+    """
+    text = stream.decode("utf-8") if isinstance(stream, bytes) else stream
+    messages: list[RunEventMessage] = []
+    fields: dict[str, list[str]] = {}
+    for line in [*text.splitlines(), ""]:
+        if not line:
+            if "event" in fields or "data" in fields:
+                messages.append(
+                    RunEventMessage(
+                        id="".join(fields.get("id", [])),
+                        event="".join(fields.get("event", [])),
+                        data="\n".join(fields.get("data", [])),
+                    )
+                )
+            fields = {}
+            continue
+        name, _, value = line.partition(":")
+        if name in ("id", "event", "data"):
+            fields.setdefault(name, []).append(value.removeprefix(" "))
+    return messages

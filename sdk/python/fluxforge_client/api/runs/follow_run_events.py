@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 from uuid import UUID
 
@@ -48,9 +48,9 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | str | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Problem | None:
     if response.status_code == 200:
-        response_200 = response.text
+        response_200 = cast(Any, response.text)
         return response_200
 
     if response.status_code == 400:
@@ -84,7 +84,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | str]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -101,7 +101,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     after: int | None | Unset = UNSET,
     last_event_id: None | str | Unset = UNSET,
-) -> Response[Problem | str]:
+) -> Response[Any | Problem]:
     """Follow a run's lifecycle as server-sent events, from the start or after an event id
 
     Args:
@@ -117,7 +117,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | str]
+        Response[Any | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -143,7 +143,7 @@ def sync(
     client: AuthenticatedClient,
     after: int | None | Unset = UNSET,
     last_event_id: None | str | Unset = UNSET,
-) -> Problem | str | None:
+) -> Any | Problem | None:
     """Follow a run's lifecycle as server-sent events, from the start or after an event id
 
     Args:
@@ -159,7 +159,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | str
+        Any | Problem
     """
 
     return sync_detailed(
@@ -180,7 +180,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     after: int | None | Unset = UNSET,
     last_event_id: None | str | Unset = UNSET,
-) -> Response[Problem | str]:
+) -> Response[Any | Problem]:
     """Follow a run's lifecycle as server-sent events, from the start or after an event id
 
     Args:
@@ -196,7 +196,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | str]
+        Response[Any | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -220,7 +220,7 @@ async def asyncio(
     client: AuthenticatedClient,
     after: int | None | Unset = UNSET,
     last_event_id: None | str | Unset = UNSET,
-) -> Problem | str | None:
+) -> Any | Problem | None:
     """Follow a run's lifecycle as server-sent events, from the start or after an event id
 
     Args:
@@ -236,7 +236,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | str
+        Any | Problem
     """
 
     return (
