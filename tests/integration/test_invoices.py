@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 
 from fluxforge.audit.models import AuditContext
 from fluxforge.billing.invoices import logic, operations, repository
@@ -701,3 +702,42 @@ async def test_invoice_pdf_has_its_own_address_for_clients_that_cannot_negotiate
     refused = await client.get(url, headers={"Authorization": f"Bearer {viewer.json()['secret']}"})
     assert refused.status_code == 403
     assert refused.headers["content-type"] == PROBLEM
+
+
+async def test_a_pdf_is_rendered_once_per_content_and_served_from_the_cache(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    owner_conn: asyncpg.Connection,
+    tenant_owner: TenantOwner,
+    billing_meters: None,
+) -> None:
+    slug, owner = tenant_owner
+    tenant_id = await tenant_id_of(owner_conn, slug)
+    start, end = next_period()
+    await billed_tenant(owner_conn, start, end, calls=5, gb=["1"], minimum=0, tenant_id=tenant_id)
+    (mine,) = [i for i in (await close(client, start, end))["invoices"] if i["tenant_id"] == str(tenant_id)]
+    assert (await client.post(f"/v1/admin/invoices/{mine['id']}/finalize", headers=ADMIN)).status_code == 200
+    url = f"/v1/tenants/{slug}/invoices/{mine['id']}/pdf"
+    app_settings: Settings = client.app.state.settings
+    redis = Redis.from_url(app_settings.redis_url or "")
+    pattern = f"{app_settings.redis_key_prefix}invoice-pdf:{mine['id']}:*"
+    try:
+        first = await client.get(url, headers=owner)
+        assert first.status_code == 200, first.text
+        (key,) = [k async for k in redis.scan_iter(match=pattern)]
+        assert await redis.get(key) == first.content
+        assert 0 < await redis.ttl(key) <= 86_400
+
+        # The next download is the stored document, not a new rendering.
+        await redis.set(key, b"%PDF-from-the-cache", keepttl=True)
+        again = await client.get(url, headers=owner)
+        assert again.content == b"%PDF-from-the-cache"
+
+        # Another content is another document: once paid, the invoice is rendered anew (stamped).
+        assert (await client.post(f"/v1/admin/invoices/{mine['id']}/mark-paid", headers=ADMIN)).status_code == 200
+        paid = await client.get(url, headers=owner)
+        assert paid.content.startswith(b"%PDF-1")
+        text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(paid.content)).pages)
+        assert "PAID" in text
+        assert len([k async for k in redis.scan_iter(match=pattern)]) == 2
+    finally:
+        await redis.aclose()

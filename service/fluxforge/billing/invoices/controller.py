@@ -10,7 +10,6 @@ invoices it owes, so these are not tenant routes.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +29,7 @@ from litestar.openapi.spec import (
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from fluxforge.audit.models import audit_context
-from fluxforge.billing.invoices import operations, render, repository
+from fluxforge.billing.invoices import operations, pdf_cache, render, repository
 from fluxforge.billing.invoices.models import (
     CreditNote,
     CreditNoteCreate,
@@ -79,11 +78,15 @@ def issuer_of(state: State) -> Issuer:
     return Issuer(state.settings.invoice_issuer_name, state.settings.invoice_issuer_address)
 
 
+async def pdf_of(state: State, invoice: Invoice) -> bytes:
+    return await pdf_cache.invoice_pdf(state.redis, state.settings.redis_key_prefix, invoice, issuer_of(state))
+
+
 def invoice_response(invoice: Invoice, status_code: int = 200) -> Response[Invoice]:
     return Response(invoice, status_code=status_code, headers={"ETag": etag(invoice.version)})
 
 
-async def negotiated(request: Request[Any, Any, Any], invoice: Invoice, issuer: Issuer) -> Response[Any]:
+async def negotiated(request: Request[Any, Any, Any], state: State, invoice: Invoice) -> Response[Any]:
     """The invoice as JSON (default), CSV or PDF, whichever the Accept header prefers."""
     media_type = request.accept.best_match(OFFERED, default=None)
     headers = {"ETag": etag(invoice.version), "Vary": "Accept"}
@@ -95,7 +98,7 @@ async def negotiated(request: Request[Any, Any, Any], invoice: Invoice, issuer: 
         body = render.csv_document(invoice)
         extension = "csv"
     else:
-        body = await asyncio.to_thread(render.pdf_document, invoice, issuer)  # CPU-bound: off the event loop
+        body = await pdf_of(state, invoice)
         extension = "pdf"
     headers["Content-Disposition"] = f'attachment; filename="{render.filename(invoice, extension)}"'
     return Response(body, headers=headers, media_type=media_type)
@@ -198,7 +201,7 @@ class InvoiceController(Controller):
             invoice = await repository.get(conn, access.tenant_id, invoice_id)
         if invoice is None:
             raise NotFound(f"no invoice {invoice_id} in tenant {access.tenant.slug}")
-        return await negotiated(request, invoice, issuer_of(state))
+        return await negotiated(request, state, invoice)
 
     @get(
         "/{invoice_id:uuid}/pdf",
@@ -219,7 +222,7 @@ class InvoiceController(Controller):
             invoice = await repository.get(conn, access.tenant_id, invoice_id)
         if invoice is None:
             raise NotFound(f"no invoice {invoice_id} in tenant {access.tenant.slug}")
-        body = await asyncio.to_thread(render.pdf_document, invoice, issuer_of(state))  # CPU-bound: off the loop
+        body = await pdf_of(state, invoice)
         headers = {
             "ETag": etag(invoice.version),
             "Content-Disposition": f'attachment; filename="{render.filename(invoice, "pdf")}"',
@@ -283,7 +286,7 @@ class InvoiceAdminController(Controller):
             invoice = await repository.get(conn, found.tenant_id, invoice_id) if found is not None else None
         if invoice is None:
             raise NotFound(f"no invoice {invoice_id}")
-        return await negotiated(request, invoice, issuer_of(state))
+        return await negotiated(request, state, invoice)
 
     @post(
         "/invoices/{invoice_id:uuid}/finalize",
