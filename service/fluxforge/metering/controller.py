@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Generator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import ResponseHeader, State
 from litestar.dto import AbstractDTO, DTOFieldDefinition
@@ -34,7 +33,7 @@ from fluxforge.conventions import (
 )
 from fluxforge.db import Connection
 from fluxforge.errors import Conflict, Forbidden, NotFound, problem_responses
-from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
+from fluxforge.idempotency import IdempotencyKeyHeader, remember, replay_or_claim
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.metering import logic, repository
 from fluxforge.metering.models import (
@@ -67,32 +66,6 @@ def meter_response(meter: Meter, status_code: int = 200, location: str | None = 
     if location is not None:
         headers["Location"] = location
     return Response(meter, status_code=status_code, headers=headers)
-
-
-async def _idempotent_replay(
-    conn: Connection, request: Request[Any, Any, Any], key: str | None, operation: str, data: MeterCreate
-) -> Response[Meter] | None:
-    if key is None:
-        return None
-    earlier = await claim(
-        conn,
-        principal=request.state.principal,
-        key=key,
-        operation=operation,
-        fingerprint=request_fingerprint(operation, data),
-        ttl=timedelta(hours=request.app.state.settings.idempotency_ttl_hours),
-    )
-    if earlier is None:
-        return None
-    replay = meter_response(msgspec.json.decode(earlier.body, type=Meter), earlier.status_code)
-    replay.headers["Idempotency-Replayed"] = "true"
-    return replay
-
-
-async def _remember(conn: Connection, request: Request[Any, Any, Any], key: str | None, meter: Meter) -> None:
-    if key is not None:
-        stored = StoredResponse(201, msgspec.json.encode(meter), {})
-        await record(conn, principal=request.state.principal, key=key, response=stored)
 
 
 async def _change_meter(
@@ -136,7 +109,7 @@ class MeterAdminController(Controller):
     ) -> Response[Meter]:
         logic.check_definition(logic.definition_of(data))
         async with state.db.platform() as conn:
-            replay = await _idempotent_replay(conn, request, idempotency_key, "createPlatformMeter", data)
+            replay = await replay_or_claim(conn, request, idempotency_key, "createPlatformMeter", data, Meter)
             if replay is not None:
                 return replay
             await repository.lock_meter_key(conn, data.key)
@@ -144,8 +117,9 @@ class MeterAdminController(Controller):
                 raise Conflict(f"{tenants} tenant(s) have a meter with key {data.key!r}; choose another key")
             meter = await repository.insert_platform_meter(conn, new_id(), data)
             await audit.record_change(conn, request, PLATFORM_AUDIT_TENANT, "meter.create", str(meter.id), None, meter)
-            await _remember(conn, request, idempotency_key, meter)
-        return meter_response(meter, 201, f"/v1/admin/meters/{meter.key}")
+            response = meter_response(meter, 201, f"/v1/admin/meters/{meter.key}")
+            await remember(conn, request, idempotency_key, response)
+        return response
 
     @get(operation_id="ListPlatformMeters", summary="List the platform's meters", responses=problem_responses(400, 401))
     async def list_all(self, state: State, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> MeterPage:
@@ -240,7 +214,7 @@ class MeterController(Controller):
         logic.check_definition(logic.definition_of(data))
         access = access_of(request)
         async with state.db.tenant(access.tenant_id) as conn:
-            replay = await _idempotent_replay(conn, request, idempotency_key, "createMeter", data)
+            replay = await replay_or_claim(conn, request, idempotency_key, "createMeter", data, Meter)
             if replay is not None:
                 return replay
             await repository.lock_meter_key(conn, data.key)
@@ -248,8 +222,9 @@ class MeterController(Controller):
                 raise Conflict(f"{data.key!r} is the key of a platform meter; choose another key")
             meter = await repository.insert_meter(conn, access.tenant_id, new_id(), data)
             await audit.record_change(conn, request, access.tenant_id, "meter.create", str(meter.id), None, meter)
-            await _remember(conn, request, idempotency_key, meter)
-        return meter_response(meter, 201, f"/v1/tenants/{access.tenant.slug}/meters/{meter.key}")
+            response = meter_response(meter, 201, f"/v1/tenants/{access.tenant.slug}/meters/{meter.key}")
+            await remember(conn, request, idempotency_key, response)
+        return response
 
     @get(
         operation_id="ListMeters",

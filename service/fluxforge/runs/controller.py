@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -35,7 +35,7 @@ from fluxforge.conventions import (
 )
 from fluxforge.db import Connection
 from fluxforge.errors import BadRequest, Conflict, FieldError, InvalidRequest, NotFound, ProblemError, problem_responses
-from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
+from fluxforge.idempotency import IdempotencyKeyHeader, remember, replay_or_claim
 from fluxforge.rbac.access import require
 from fluxforge.rbac.models import TenantAccess
 from fluxforge.runs import events as run_events
@@ -154,19 +154,9 @@ class RunController(Controller):
         namespace_id = _namespace_id(access)
         actor = access.principal.actor
         async with state.db.tenant(access.tenant_id) as conn:
-            if idempotency_key is not None:
-                earlier = await claim(
-                    conn,
-                    principal=actor,
-                    key=idempotency_key,
-                    operation="createRun",
-                    fingerprint=request_fingerprint("createRun", [str(namespace_id), data]),
-                    ttl=timedelta(hours=state.settings.idempotency_ttl_hours),
-                )
-                if earlier is not None:
-                    replay = run_response(msgspec.json.decode(earlier.body, type=Run), earlier.status_code)
-                    replay.headers.update({**earlier.headers, "Idempotency-Replayed": "true"})
-                    return replay
+            replay = await replay_or_claim(conn, request, idempotency_key, "createRun", [str(namespace_id), data], Run)
+            if replay is not None:
+                return replay
             admission = await repository.admission(conn)
             if admission["mode"] == "drain":
                 raise SchedulerDraining(
@@ -220,10 +210,9 @@ class RunController(Controller):
                 {"workflow": run.workflow, "version": run.workflow_version, "priority": run.priority},
             )
             location = f"/v1/tenants/{access.tenant.slug}/namespaces/{run.namespace}/runs/{run_id}"
-            if idempotency_key is not None:
-                stored = StoredResponse(201, msgspec.json.encode(run), {"Location": location})
-                await record(conn, principal=actor, key=idempotency_key, response=stored)
-        return run_response(run, 201, location)
+            response = run_response(run, 201, location)
+            await remember(conn, request, idempotency_key, response)
+        return response
 
     @get(
         operation_id="ListRuns",

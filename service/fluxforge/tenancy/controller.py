@@ -4,10 +4,9 @@ self-service tenants for signed-in users (/v1/tenants) and namespaces inside the
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import ResponseHeader, State
 from litestar.params import JSONBody, PathParameter, QueryParameter
@@ -28,16 +27,12 @@ from fluxforge.conventions import (
     page_of,
     required_version,
 )
-from fluxforge.db import Connection, Database
+from fluxforge.db import Connection
 from fluxforge.errors import NotFound, problem_responses
 from fluxforge.idempotency import (
     IdempotencyKeyHeader,
-    StoredResponse,
-    claim,
-    record,
     remember,
     replay_or_claim,
-    request_fingerprint,
 )
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.rbac import repository as rbac_repository
@@ -111,28 +106,14 @@ class TenantAdminController(Controller):
         data: JSONBody[TenantCreate],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[Tenant]:
-        db: Database = state.db
-        principal: str = request.state.principal
-        async with db.platform() as conn:
-            if idempotency_key is not None:
-                earlier = await claim(
-                    conn,
-                    principal=principal,
-                    key=idempotency_key,
-                    operation="createTenant",
-                    fingerprint=request_fingerprint("createTenant", data),
-                    ttl=timedelta(hours=state.settings.idempotency_ttl_hours),
-                )
-                if earlier is not None:
-                    replay = tenant_response(msgspec.json.decode(earlier.body, type=Tenant), earlier.status_code)
-                    replay.headers["Idempotency-Replayed"] = "true"
-                    return replay
+        async with state.db.platform() as conn:
+            replay = await replay_or_claim(conn, request, idempotency_key, "createTenant", data, Tenant)
+            if replay is not None:
+                return replay
             tenant = await repository.insert(conn, new_id(), data.slug, data.display_name.strip())
             await audit.record_change(conn, request, tenant.id, "tenant.create", str(tenant.id), None, tenant)
             response = tenant_response(tenant, 201)
-            if idempotency_key is not None:
-                stored = StoredResponse(201, msgspec.json.encode(tenant), {})
-                await record(conn, principal=principal, key=idempotency_key, response=stored)
+            await remember(conn, request, idempotency_key, response)
         return response
 
     @get(operation_id="AdminListTenants", summary="List tenants", responses=problem_responses(400, 401))
@@ -249,19 +230,9 @@ class TenantController(Controller):
     ) -> Response[Tenant]:
         user: Principal = request.state.user
         async with state.db.platform() as conn:
-            if idempotency_key is not None:
-                earlier = await claim(
-                    conn,
-                    principal=user.actor,
-                    key=idempotency_key,
-                    operation="createMyTenant",
-                    fingerprint=request_fingerprint("createMyTenant", data),
-                    ttl=timedelta(hours=state.settings.idempotency_ttl_hours),
-                )
-                if earlier is not None:
-                    replay = Response(msgspec.json.decode(earlier.body, type=Tenant), status_code=201)
-                    replay.headers.update({"ETag": etag(1), "Idempotency-Replayed": "true"})
-                    return replay
+            replay = await replay_or_claim(conn, request, idempotency_key, "createMyTenant", data, Tenant)
+            if replay is not None:
+                return replay
             tenant = await repository.insert(conn, new_id(), data.slug, data.display_name.strip())
             await repository.set_creator(conn, tenant.id, user.id)
             namespace = await repository.insert_namespace(
@@ -280,12 +251,11 @@ class TenantController(Controller):
             )
             await audit.record_change(conn, request, tenant.id, "tenant.create", str(tenant.id), None, tenant)
             await audit.record_change(conn, request, tenant.id, "namespace.create", str(namespace.id), None, namespace)
-            if idempotency_key is not None:
-                stored = StoredResponse(201, msgspec.json.encode(tenant), {})
-                await record(conn, principal=user.actor, key=idempotency_key, response=stored)
-        return Response(
-            tenant, status_code=201, headers={"ETag": etag(tenant.version), "Location": f"/v1/tenants/{tenant.id}"}
-        )
+            response = Response(
+                tenant, status_code=201, headers={"ETag": etag(tenant.version), "Location": f"/v1/tenants/{tenant.id}"}
+            )
+            await remember(conn, request, idempotency_key, response)
+        return response
 
     @get(
         operation_id="ListMyTenants",

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import anyio.to_thread
-import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import ResponseHeader, State
 from litestar.openapi.datastructures import ResponseSpec
@@ -38,7 +37,7 @@ from fluxforge.conventions import (
 )
 from fluxforge.db import Connection
 from fluxforge.errors import BadRequest, Conflict, FieldError, InvalidRequest, NotFound, problem_responses
-from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
+from fluxforge.idempotency import IdempotencyKeyHeader, remember, replay_or_claim
 from fluxforge.rbac.access import require
 from fluxforge.rbac.models import TenantAccess
 from fluxforge.tenancy.controller import NamespaceRef, TenantPath, access_of
@@ -176,19 +175,11 @@ class WorkflowController(Controller):
         digest = manifest.digest(found)
         namespace_id = _namespace_id(access)
         async with state.db.tenant(access.tenant_id) as conn:
-            if idempotency_key is not None:
-                earlier = await claim(
-                    conn,
-                    principal=access.principal.actor,
-                    key=idempotency_key,
-                    operation="createWorkflow",
-                    fingerprint=request_fingerprint("createWorkflow", [str(namespace_id), digest]),
-                    ttl=timedelta(hours=state.settings.idempotency_ttl_hours),
-                )
-                if earlier is not None:
-                    replay = workflow_response(msgspec.json.decode(earlier.body, type=Workflow), earlier.status_code)
-                    replay.headers.update({**earlier.headers, "Idempotency-Replayed": "true"})
-                    return replay
+            replay = await replay_or_claim(
+                conn, request, idempotency_key, "createWorkflow", [str(namespace_id), digest], Workflow
+            )
+            if replay is not None:
+                return replay
             created = await repository.create(
                 conn,
                 tenant_id=access.tenant_id,
@@ -213,10 +204,7 @@ class WorkflowController(Controller):
                     )
                 result, status_code = existing, 200
             response = workflow_response(result, status_code, access.tenant.slug if status_code == 201 else None)
-            if idempotency_key is not None:
-                location = {"Location": response.headers["Location"]} if "Location" in response.headers else {}
-                stored = StoredResponse(status_code, msgspec.json.encode(result), location)
-                await record(conn, principal=access.principal.actor, key=idempotency_key, response=stored)
+            await remember(conn, request, idempotency_key, response)
         return response
 
     @post(

@@ -9,7 +9,7 @@ platform's audit id (the nil UUID), changes to a subscription under the tenant.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -51,7 +51,7 @@ from fluxforge.conventions import (
 )
 from fluxforge.db import Connection
 from fluxforge.errors import FieldError, NotFound, problem_responses
-from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
+from fluxforge.idempotency import IdempotencyKeyHeader, remember, replay_or_claim
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.rbac.access import require
 from fluxforge.tenancy.controller import TenantPath, access_of
@@ -91,39 +91,6 @@ async def _plan_views(conn: Connection, records: list[PlanRecord]) -> list[Plan]
     return [logic.plan_view(r, versions.get(r.id, []), now) for r in records]
 
 
-async def _replay(
-    conn: Connection, request: Request[Any, Any, Any], state: State, key: str | None, operation: str, payload: object
-) -> StoredResponse | None:
-    """Claim an Idempotency-Key for this creation, or the response first given for it."""
-    if key is None:
-        return None
-    return await claim(
-        conn,
-        principal=request.state.principal,
-        key=key,
-        operation=operation,
-        fingerprint=request_fingerprint(operation, payload),
-        ttl=timedelta(hours=state.settings.idempotency_ttl_hours),
-    )
-
-
-async def _remember(
-    conn: Connection, request: Request[Any, Any, Any], key: str | None, response: Response[Any], body: object
-) -> None:
-    if key is not None:
-        status = response.status_code or 200
-        stored = StoredResponse(status, msgspec.json.encode(body), dict(response.headers))
-        await record(conn, principal=request.state.principal, key=key, response=stored)
-
-
-def _replayed(stored: StoredResponse, body_type: type[Any]) -> Response[Any]:
-    response = Response(
-        msgspec.json.decode(stored.body, type=body_type), status_code=stored.status_code, headers=stored.headers
-    )
-    response.headers["Idempotency-Replayed"] = "true"
-    return response
-
-
 class PlanAdminController(Controller):
     path = "/v1/admin/plans"
     tags = ["AdminPlans"]
@@ -149,9 +116,9 @@ class PlanAdminController(Controller):
     ) -> Response[Plan]:
         logic.validate_terms(data, data.currency)
         async with state.db.platform() as conn:
-            earlier = await _replay(conn, request, state, idempotency_key, "createPlan", data)
-            if earlier is not None:
-                return _replayed(earlier, Plan)
+            replay = await replay_or_claim(conn, request, idempotency_key, "createPlan", data, Plan)
+            if replay is not None:
+                return replay
             now = await repository.now(conn)
             effective_from = logic.effective_time(data.effective_from, now, "effective_from", allow_past=True)
             created = await repository.insert_plan(
@@ -174,7 +141,7 @@ class PlanAdminController(Controller):
             plan = logic.plan_view(created, [first], now)
             await audit.record_change(conn, request, PLATFORM_AUDIT_TENANT, "plan.create", str(plan.id), None, plan)
             response = plan_response(plan, 201)
-            await _remember(conn, request, idempotency_key, response, plan)
+            await remember(conn, request, idempotency_key, response)
         return response
 
     @get(operation_id="AdminListPlans", summary="List plans", responses=problem_responses(400, 401))
@@ -256,11 +223,11 @@ class PlanAdminController(Controller):
         expected = optional_version(if_match)
         logic.validate_terms(data)
         async with state.db.platform() as conn:
-            earlier = await _replay(
-                conn, request, state, idempotency_key, "createPlanVersion", {"plan": plan, "terms": data}
+            replay = await replay_or_claim(
+                conn, request, idempotency_key, "createPlanVersion", {"plan": plan, "terms": data}, PlanVersion
             )
-            if earlier is not None:
-                return _replayed(earlier, PlanVersion)
+            if replay is not None:
+                return replay
             current = await _plan_or_404(conn, plan, for_update=True)
             check_version(expected, current.version)
             now = await repository.now(conn)
@@ -290,7 +257,7 @@ class PlanAdminController(Controller):
                 status_code=201,
                 headers={"Location": f"/v1/admin/plans/{current.id}/versions/{added.version}"},
             )
-            await _remember(conn, request, idempotency_key, response, added)
+            await remember(conn, request, idempotency_key, response)
         return response
 
     @get(
@@ -514,14 +481,14 @@ class SubscriptionController(Controller):
         access = access_of(request)
         async with state.db.tenant(access.tenant_id) as conn:
             payload = {"tenant": str(access.tenant_id), "request": data}
-            earlier = await _replay(conn, request, state, idempotency_key, "subscribe", payload)
-            if earlier is not None:
-                return _replayed(earlier, Subscription)
+            replay = await replay_or_claim(conn, request, idempotency_key, "subscribe", payload, Subscription)
+            if replay is not None:
+                return replay
             view, _ = await _change_subscription(
                 request, conn, "subscribe", plan_ref=data.plan, requested_at=data.effective_at, expected_version=None
             )
             response = subscription_response(view, 201)
-            await _remember(conn, request, idempotency_key, response, view)
+            await remember(conn, request, idempotency_key, response)
         return response
 
     @put(

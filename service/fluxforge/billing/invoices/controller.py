@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import ResponseHeader, State
 from litestar.openapi.spec import (
@@ -53,7 +52,7 @@ from fluxforge.conventions import (
     page_of,
 )
 from fluxforge.errors import NotFound, ProblemError, problem_responses
-from fluxforge.idempotency import IdempotencyKeyHeader, StoredResponse, claim, record, request_fingerprint
+from fluxforge.idempotency import IdempotencyKeyHeader, remember, replay_or_claim
 from fluxforge.identity.admin_token import require_admin
 from fluxforge.rbac.access import require
 from fluxforge.tenancy.controller import TenantPath, access_of
@@ -363,29 +362,17 @@ class InvoiceAdminController(Controller):
         data: JSONBody[CreditNoteCreate],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[CreditNote]:
-        principal: str = request.state.principal
         operation = f"createCreditNote:{invoice_id}"
         async with state.db.platform() as conn:
-            if idempotency_key is not None:
-                earlier = await claim(
-                    conn,
-                    principal=principal,
-                    key=idempotency_key,
-                    operation=operation,
-                    fingerprint=request_fingerprint(operation, data),
-                    ttl=timedelta(hours=state.settings.idempotency_ttl_hours),
-                )
-                if earlier is not None:
-                    replay = Response(msgspec.json.decode(earlier.body, type=CreditNote), status_code=201)
-                    replay.headers["Idempotency-Replayed"] = "true"
-                    return replay
+            replay = await replay_or_claim(conn, request, idempotency_key, operation, data, CreditNote)
+            if replay is not None:
+                return replay
             note = await operations.create_credit_note(
                 conn, invoice_id, reason=data.reason, amount=data.amount, context=audit_context(request)
             )
-            if idempotency_key is not None:
-                stored = StoredResponse(201, msgspec.json.encode(note), {})
-                await record(conn, principal=principal, key=idempotency_key, response=stored)
-        return Response(note, status_code=201)
+            response = Response(note, status_code=201)
+            await remember(conn, request, idempotency_key, response)
+        return response
 
     @post(
         "/invoices/{invoice_id:uuid}/stripe-export",
