@@ -71,6 +71,50 @@ def test_open_period_in_january_starts_in_december() -> None:
     assert logic.open_period_start(datetime(2027, 1, 3, tzinfo=UTC)) == datetime(2026, 12, 1, tzinfo=UTC)
 
 
+def refused_forever(at: datetime, now: datetime, closed: list[tuple[datetime, datetime]]) -> bool:
+    """Whether no batch, from now on and by any clock at most the allowance behind, may store an
+    event at `at`: before the open period, or in a closed one."""
+    return at < logic.archive_from(now) or any(start <= at < end for start, end in closed)
+
+
+closed_periods = st.lists(
+    st.tuples(st.integers(-80 * 24, 10 * 24), st.integers(1, 40 * 24)).map(
+        lambda hours: (NOW + timedelta(hours=hours[0]), NOW + timedelta(hours=hours[0] + hours[1]))
+    ),
+    max_size=6,
+)
+
+
+@given(moments, closed_periods, st.integers(1, 200 * 24 * 3600))
+def test_every_event_below_the_id_watermark_is_refused_forever(
+    now: datetime, closed: list[tuple[datetime, datetime]], seconds_back: int
+) -> None:
+    shifted = [(start - NOW + now, end - NOW + now) for start, end in closed]
+    watermark = logic.id_watermark(now, shifted)
+    assert watermark >= logic.archive_from(now)
+    assert refused_forever(watermark - timedelta(seconds=seconds_back), now, shifted)
+    assert refused_forever(watermark - timedelta(microseconds=1), now, shifted)
+    assert not any(start <= watermark < end for start, end in shifted)  # as far as it may go
+
+
+def test_the_id_watermark_trails_the_open_period_by_the_clock_skew_allowed() -> None:
+    assert logic.id_watermark(datetime(2026, 12, 2, tzinfo=UTC), []) == datetime(2026, 11, 1, tzinfo=UTC)
+    # On the first day of a month a slow clock may still take last month's previous month.
+    assert logic.id_watermark(datetime(2026, 12, 1, 5, tzinfo=UTC), []) == datetime(2026, 10, 1, tzinfo=UTC)
+    closed = [(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 15, tzinfo=UTC))]
+    closed.append((datetime(2026, 11, 15, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)))
+    assert logic.id_watermark(datetime(2026, 12, 20, tzinfo=UTC), closed) == datetime(2026, 12, 1, tzinfo=UTC)
+    gap = [(datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))]
+    assert logic.id_watermark(datetime(2026, 12, 20, tzinfo=UTC), gap) == datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_tenant_lock_keys_are_bigints_that_tell_neighbouring_tenants_apart() -> None:
+    tenants = [new_id() for _ in range(10_000)]  # time-ordered: many share their leading bytes
+    keys = {logic.tenant_lock_key(t) for t in tenants}
+    assert len(keys) == len(tenants)
+    assert all(-(2**63) <= k < 2**63 for k in keys)
+
+
 @given(moments, st.sampled_from(["hour", "day", "month"]))
 def test_a_moment_falls_in_its_window(moment: datetime, window: Any) -> None:
     start = logic.window_start(moment, window)
@@ -128,10 +172,17 @@ def raw_events(draw: st.DrawFn) -> dict[str, Any]:
     return event
 
 
+DECIMALS = msgspec.json.Decoder(float_hook=Decimal)
+EVENTS_WITH_DECIMALS = msgspec.json.Decoder(UsageEvent, float_hook=Decimal)
+
+
 def schema_accepts(event: dict[str, Any]) -> bool:
-    """Whether the documented form of an event (`UsageEvent`, the OpenAPI schema) accepts it."""
+    """Whether the documented form of an event (`UsageEvent`, the OpenAPI schema) accepts it.
+
+    Numbers are read as decimals: JSON (and the schema) has no float range, so `1E+9999` is a
+    number, though a binary float cannot hold it."""
     try:
-        msgspec.json.decode(encode(event), type=UsageEvent)
+        EVENTS_WITH_DECIMALS.decode(encode(event))
     except msgspec.ValidationError:
         return False
     return True
@@ -160,7 +211,7 @@ def test_every_event_is_judged_on_its_own(events: list[dict[str, Any]]) -> None:
             assert any(str(v).endswith("\n") for v in event.values()), (event, alone)
     for position, event in enumerate(parsed.events):
         assert event.id == events[parsed.position(position)]["id"]
-        assert msgspec.json.decode(parsed.properties[position]) == msgspec.json.decode(
+        assert DECIMALS.decode(parsed.properties[position]) == DECIMALS.decode(
             encode(events[parsed.position(position)].get("properties", {}))
         )
     if parsed.positions is None:  # the fast path: only for batches without a bad event
