@@ -151,9 +151,6 @@ async def add_events(
         records=rows,
         columns=["tenant_id", "occurred_at", "event_id", "type", "subject", "properties"],
     )
-    await owner_conn.copy_records_to_table(
-        "usage_event_ids", records=[(row[0], row[2]) for row in rows], columns=["tenant_id", "event_id"]
-    )
 
 
 def spread(start: datetime, end: datetime, count: int) -> list[datetime]:

@@ -20,11 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
 
-from fluxforge.config import Settings
-from fluxforge.db import Database
+from fluxforge.config import APP_DB_ROLE, Settings, with_user
+from fluxforge.db import Database, create_pool
 from fluxforge.metering import logic, repository, selfmeter
 from fluxforge.metering.models import UsageColumns
-from tests.conftest import ADMIN_TOKEN, make_tenant, make_user, unique_slug
+from fluxforge.migrations import migrate
+from tests.conftest import ADMIN_TOKEN, create_database, drop_database, make_tenant, make_user, unique_slug
 
 PROBLEM = "application/problem+json"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -238,7 +239,6 @@ async def test_ingest_is_idempotent_whatever_the_timestamp_of_a_retry(
         {"n": i} for i in range(5)
     ]  # the first copy counts
     assert rows[5]["occurred_at"] == datetime.fromisoformat(iso(now))
-    assert await owner_conn.fetchval("SELECT count(*) FROM usage_event_ids WHERE tenant_id = $1", tenant_id) == 6
 
 
 async def test_bad_events_are_reported_one_by_one_and_good_ones_kept(
@@ -419,6 +419,108 @@ async def test_concurrent_retries_of_overlapping_batches_count_each_event_once(
         tenant_id,
     )
     assert count == unique == len(distinct)
+
+
+async def new_tenant(owner_conn: asyncpg.Connection) -> uuid.UUID:
+    tenant_id: uuid.UUID = await owner_conn.fetchval(
+        "INSERT INTO tenants (id, slug, display_name) VALUES ($1, $2, 'x') RETURNING id", uuid.uuid4(), unique_slug()
+    )
+    return tenant_id
+
+
+async def test_a_tenants_batches_take_turns_so_one_id_in_two_months_counts_once(
+    app_db: Database, owner_conn: asyncpg.Connection
+) -> None:
+    """Two batches carry the same id, one dated last month and one now, so they would be stored in
+    different partitions: the second waits for the first to commit, then sees its copy. Another
+    tenant's batch does not wait."""
+    tenant_id, bystander = await new_tenant(owner_conn), await new_tenant(owner_conn)
+    now = datetime.now(UTC)
+    earliest, latest = logic.ingest_bounds(now, 300)
+    last_month = logic.open_period_start(now) + timedelta(hours=10)  # no test closes this hour
+
+    def rows(at: datetime) -> UsageColumns:
+        return UsageColumns(["twice"], [at], ["t"], ["s"], ["{}"])
+
+    first_stored = asyncio.Event()
+    release_first = asyncio.Event()
+
+    async def first() -> list[tuple[int, str]]:
+        async with app_db.tenant(tenant_id) as conn:
+            refused = await repository.ingest(
+                conn, tenant_id, rows(last_month), earliest=earliest, latest=latest, reserve_platform_types=True
+            )
+            first_stored.set()
+            await release_first.wait()
+        return refused
+
+    async def second(tenant: uuid.UUID) -> list[tuple[int, str]]:
+        async with app_db.tenant(tenant) as conn:
+            return await repository.ingest(
+                conn, tenant, rows(now), earliest=earliest, latest=latest, reserve_platform_types=True
+            )
+
+    first_batch = asyncio.create_task(first())
+    await first_stored.wait()
+    assert await asyncio.wait_for(second(bystander), 5) == []  # other tenants do not take turns with it
+    second_batch = asyncio.create_task(second(tenant_id))
+    await asyncio.sleep(0.3)
+    assert not second_batch.done()  # waiting for the first batch's turn to end
+    release_first.set()
+    assert await first_batch == []
+    assert await second_batch == [(0, "duplicate")]
+    stored = await owner_conn.fetch("SELECT occurred_at FROM usage_events WHERE tenant_id = $1", tenant_id)
+    assert [r["occurred_at"] for r in stored] == [last_month]
+
+
+async def test_ids_below_the_watermark_are_archived_and_still_duplicates(server_url: str) -> None:
+    """An event stored when its month was open (long ago): moving the watermark archives its id,
+    after which ingest no longer reads that month's partition but still knows the id. On a
+    database of its own: the shared one's watermark moves whenever a test closes a period."""
+    url = await create_database(server_url)
+    try:
+        await migrate(url, Settings().migrations_dir)
+        owner = await asyncpg.connect(url)
+        pool = await create_pool(with_user(url, APP_DB_ROLE), min_size=1, max_size=2)
+        try:
+            await archive_and_dedup(owner, Database(pool))
+        finally:
+            await pool.close()
+            await owner.close()
+    finally:
+        await drop_database(server_url, url)
+
+
+async def archive_and_dedup(owner_conn: asyncpg.Connection, db: Database) -> None:
+    tenant_id = await new_tenant(owner_conn)
+    long_ago = datetime(2020, 3, 4, 5, 6, 7, tzinfo=UTC)
+    await owner_conn.execute(
+        "INSERT INTO usage_events (tenant_id, occurred_at, event_id, type, subject) VALUES ($1, $2, 'old', 't', 's')",
+        tenant_id,
+        long_ago,
+    )
+    now = datetime.now(UTC)
+    earliest, latest = logic.ingest_bounds(now, 300)
+
+    async def ingest(new_id: str) -> list[tuple[int, str]]:
+        columns = UsageColumns(["old", new_id], [now, now], ["t", "t"], ["s", "s"], ["{}", "{}"])
+        async with db.tenant(tenant_id) as conn:
+            return await repository.ingest(
+                conn, tenant_id, columns, earliest=earliest, latest=latest, reserve_platform_types=True
+            )
+
+    assert await ingest("new-1") == [(0, "duplicate")]  # found in its partition: the watermark is below it
+
+    async with db.platform() as conn:
+        watermark = await repository.advance_id_watermark(conn)
+    assert watermark == logic.id_watermark(now, []) > long_ago
+    archived = await owner_conn.fetch("SELECT event_id FROM usage_event_ids WHERE tenant_id = $1", tenant_id)
+    assert [r["event_id"] for r in archived] == ["old"]
+    async with db.platform() as conn:
+        assert await repository.advance_id_watermark(conn) == watermark  # nothing more to do, nothing moved
+
+    assert await ingest("new-2") == [(0, "duplicate")]  # now found in the archive
+    assert await owner_conn.fetchval("SELECT count(*) FROM usage_events WHERE tenant_id = $1", tenant_id) == 3
 
 
 async def test_tenants_see_only_their_own_usage(

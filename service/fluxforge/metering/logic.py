@@ -71,6 +71,37 @@ def ingest_bounds(now: datetime, future_tolerance_seconds: int) -> tuple[datetim
     return open_period_start(now), now + timedelta(seconds=future_tolerance_seconds)
 
 
+CLOCK_SKEW_ALLOWANCE = timedelta(days=1)
+"""How far the clocks of the processes that ingest may disagree: the watermark trails the open
+period's start by this much, and ingest looks this far past its own `latest` for stored ids."""
+
+
+def archive_from(now: datetime) -> datetime:
+    """Where the id watermark may start: the open period's start as the slowest clock sees it."""
+    return open_period_start(now - CLOCK_SKEW_ALLOWANCE)
+
+
+def id_watermark(now: datetime, closed_periods: Iterable[tuple[datetime, datetime]]) -> datetime:
+    """The instant before which no event can be stored any more, so its id may be archived.
+
+    Ingest refuses events before the open period and in closed periods, and neither ever
+    reopens: the watermark is the open period's start (by the slowest clock), carried on
+    through the closed periods that follow it without a gap.
+    """
+    watermark = archive_from(now)
+    for start, end in sorted(closed_periods):
+        if start > watermark:
+            break
+        watermark = max(watermark, end)
+    return watermark
+
+
+def tenant_lock_key(tenant_id: uuid.UUID) -> int:
+    """The advisory-lock key a tenant's ingest batches take turns on: the id's random tail,
+    as a signed bigint (the leading bytes of a time-ordered UUID are shared by its neighbours)."""
+    return int.from_bytes(tenant_id.bytes[8:], "big", signed=True)
+
+
 # --- reading an ingest body -----------------------------------------------------------------
 
 _BATCH = msgspec.json.Decoder(UsageBatchIn)

@@ -2,11 +2,13 @@
 
 Ingest is one statement per batch (after a lock statement), whatever the batch holds: the
 events travel as one text per column, and the statement judges them (time bounds, closed
-periods, reserved types), claims their ids in `usage_event_ids` and stores the ones it
-claimed, returning only the events it did not store. Ids are claimed in key order, so two
-batches that share ids wait for each other instead of deadlocking. (COPY, faster still, is
-refused by PostgreSQL for tables under row-level security; a staging table would add a write
-and a read of every row.)
+periods, reserved types), looks their ids up among the tenant's events and stores the new
+ones, returning only the events it did not store. A tenant's batches take turns, so that look
+up is never raced. Ids of events in periods that can no longer take any are archived in
+`usage_event_ids` (below the id watermark), so a look-up touches only the open months'
+partitions and one archive index, and storing an event writes one row and one index entry.
+(COPY, faster still, is refused by PostgreSQL for tables under row-level security; a staging
+table would add a write and a read of every row.)
 
 Every total is computed from the raw events, so it always equals what the events say.
 """
@@ -14,7 +16,7 @@ Every total is computed from the raw events, so it always equals what the events
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -22,6 +24,7 @@ import msgspec
 
 from fluxforge.db import Connection
 from fluxforge.errors import Conflict
+from fluxforge.metering import logic
 from fluxforge.metering.logic import MAX_REPORT_ROWS, ReportRow, UsageQuery
 from fluxforge.metering.models import Meter, MeterCreate, UsageColumns, UsageTotal
 
@@ -190,12 +193,15 @@ async def delete_meter(conn: Connection, meter: Meter) -> None:
 # --- ingest -------------------------------------------------------------------------------
 
 # Plans are made for each batch's own arrays (a generic plan guesses their sizes badly and
-# turns the joins below into nested loops), and the shared lock orders ingest against
-# closing a period. One round trip for both.
-_PREPARE_INGEST = (
-    f"SELECT pg_advisory_xact_lock_shared({USAGE_PERIOD_LOCK}), "
-    "set_config('plan_cache_mode', 'force_custom_plan', true)"
-)
+# turns the joins below into nested loops). The shared lock orders ingest against closing a
+# period; the tenant's lock makes its batches take turns, so that no two of them can both miss
+# the other's copy of an id (which they may store in different partitions). One round trip for
+# both, which also reads the id watermark.
+_PREPARE_INGEST = f"""
+SELECT pg_advisory_xact_lock_shared({USAGE_PERIOD_LOCK}), pg_advisory_xact_lock($1::bigint),
+       set_config('plan_cache_mode', 'force_custom_plan', true),
+       (SELECT before FROM usage_id_watermark)
+"""
 
 _INPUT = """
 /* fluxforge: usage ingest */
@@ -215,58 +221,38 @@ reserved AS MATERIALIZED (
 _ACCEPTABLE = """(i.occurred_at >= $7 AND i.occurred_at <= $8
       AND i.type NOT IN (SELECT event_type FROM reserved)
       AND NOT EXISTS (SELECT 1 FROM closed c WHERE i.occurred_at >= c.start_at AND i.occurred_at < c.end_at))"""
-# Why an event was not stored. An id accepted before is a duplicate even when this copy of it
-# would be refused (say, a retry after its period closed): it was counted once.
-_VERDICT = f"""CASE
+
+# Store the first acceptable copy of each id the tenant has never had. An id is looked up in
+# the archive (every id of an event before the watermark, $10) and in the partitions from the
+# watermark up to $11, past `latest` by the clock skew allowed (events stored by a server whose
+# clock runs ahead): older partitions hold only archived ids, newer ones nothing.
+# Why the others were not stored: an id accepted before is a duplicate even when this copy of
+# it would be refused (say, a retry after its period closed): it was counted once.
+_INGEST = f"""{_INPUT},
+new AS MATERIALIZED (
+    SELECT DISTINCT ON (i.event_id) i.* FROM input i
+    WHERE {_ACCEPTABLE}
+      AND NOT EXISTS (SELECT 1 FROM usage_event_ids x WHERE x.tenant_id = $1 AND x.event_id = i.event_id)
+      AND NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.tenant_id = $1 AND e.event_id = i.event_id
+                      AND e.occurred_at >= $10 AND e.occurred_at <= $11)
+    ORDER BY i.event_id, i.position
+),
+stored AS (
+    INSERT INTO usage_events (tenant_id, occurred_at, event_id, type, subject, properties)
+    SELECT $1, occurred_at, event_id, type, subject, properties::jsonb FROM new
+)
+SELECT i.position, CASE
     WHEN {_ACCEPTABLE}
+      OR i.event_id IN (SELECT event_id FROM new)
       OR EXISTS (SELECT 1 FROM usage_event_ids x WHERE x.tenant_id = $1 AND x.event_id = i.event_id)
+      OR EXISTS (SELECT 1 FROM usage_events e WHERE e.tenant_id = $1 AND e.event_id = i.event_id)
         THEN 'duplicate'
     WHEN i.type IN (SELECT event_type FROM reserved) THEN 'reserved_type'
     WHEN i.occurred_at < $7 THEN 'before_open_period'
     WHEN i.occurred_at > $8 THEN 'in_future'
     ELSE 'period_closed'
-END"""
-
-# A batch whose ids are all different (the usual case): claim the acceptable ids, store the
-# events whose ids were claimed, name the rest.
-_INGEST_DISTINCT = f"""{_INPUT},
-claimed AS (
-    INSERT INTO usage_event_ids (tenant_id, event_id)
-    SELECT $1, i.event_id FROM input i WHERE {_ACCEPTABLE}
-    ORDER BY i.event_id
-    ON CONFLICT DO NOTHING
-    RETURNING event_id
-),
-stored AS (
-    INSERT INTO usage_events (tenant_id, occurred_at, event_id, type, subject, properties)
-    SELECT $1, i.occurred_at, i.event_id, i.type, i.subject, i.properties::jsonb
-    FROM input i JOIN claimed c ON c.event_id = i.event_id
-)
-SELECT i.position, {_VERDICT}
-FROM input i WHERE i.event_id NOT IN (SELECT event_id FROM claimed)
-"""
-
-# A batch repeating an id: only the first acceptable occurrence of each id may be stored.
-_INGEST_REPEATS = f"""{_INPUT},
-candidates AS MATERIALIZED (
-    SELECT DISTINCT ON (i.event_id) i.* FROM input i WHERE {_ACCEPTABLE}
-    ORDER BY i.event_id, i.position
-),
-claimed AS (
-    INSERT INTO usage_event_ids (tenant_id, event_id)
-    SELECT $1, event_id FROM candidates ORDER BY event_id
-    ON CONFLICT DO NOTHING
-    RETURNING event_id
-),
-kept AS MATERIALIZED (
-    SELECT c.* FROM candidates c JOIN claimed USING (event_id)
-),
-stored AS (
-    INSERT INTO usage_events (tenant_id, occurred_at, event_id, type, subject, properties)
-    SELECT $1, occurred_at, event_id, type, subject, properties::jsonb FROM kept
-)
-SELECT i.position, CASE WHEN i.event_id IN (SELECT event_id FROM kept) THEN 'duplicate' ELSE {_VERDICT} END
-FROM input i WHERE i.position NOT IN (SELECT position FROM kept)
+END
+FROM input i WHERE i.position NOT IN (SELECT position FROM new)
 """
 
 
@@ -284,14 +270,15 @@ async def ingest(
     Returns (position in `rows`, code) for each event not stored: `duplicate` (its id was
     accepted before, or earlier in this batch) or a rejection code. Events of types the
     platform meters are refused when `reserve_platform_types`: tenants cannot report
-    FluxForge's own usage. Events at the edges of [earliest, latest] are accepted.
+    FluxForge's own usage. Events at the edges of [earliest, latest] are accepted. A
+    transaction that ingests for several tenants must do so in the order of their ids.
     """
     if not rows.event_ids:
         return []
-    await conn.execute(_PREPARE_INGEST)
-    statement = _INGEST_DISTINCT if len(set(rows.event_ids)) == len(rows.event_ids) else _INGEST_REPEATS
+    prepared = await conn.fetchrow(_PREPARE_INGEST, logic.tenant_lock_key(tenant_id))
+    assert prepared is not None
     refused = await conn.fetch(
-        statement,
+        _INGEST,
         tenant_id,
         _joined(rows.event_ids),
         _joined_times(rows.occurred_at),
@@ -301,6 +288,8 @@ async def ingest(
         earliest,
         latest,
         reserve_platform_types,
+        prepared[3],
+        latest + logic.CLOCK_SKEW_ALLOWANCE,
     )
     return [(row[0] - 1, row[1]) for row in refused]
 
@@ -329,7 +318,7 @@ async def close_usage_period(conn: Connection, *, start: datetime, end: datetime
 
     Platform scope. Waits for batches in flight to commit, and batches that start meanwhile
     wait for this transaction: once it commits, totals read for [start, end) are final.
-    Closing a period twice is harmless.
+    Closing a period twice is harmless. The id watermark moves past it when it can.
     """
     if start >= end:
         raise ValueError("a usage period must start before it ends")
@@ -337,6 +326,49 @@ async def close_usage_period(conn: Connection, *, start: datetime, end: datetime
     await conn.execute(
         "INSERT INTO usage_periods (start_at, end_at) VALUES ($1, $2) ON CONFLICT DO NOTHING", start, end
     )
+    await _archive_ids(conn)
+
+
+async def advance_id_watermark(conn: Connection) -> datetime:
+    """Archive the ids of events that no batch can store any more; the watermark after.
+
+    Platform scope; the worker's maintenance calls it. Ingest looks ids up in every partition
+    from the watermark on, so moving it keeps that to the one or two open months. Ingest waits
+    while ids are archived, so this only takes the lock when there is something to archive.
+    """
+    current, target = await _watermark_and_target(conn)
+    if target <= current:
+        return current
+    await conn.execute(f"SELECT pg_advisory_xact_lock({USAGE_PERIOD_LOCK})")
+    return await _archive_ids(conn)
+
+
+async def _watermark_and_target(conn: Connection) -> tuple[datetime, datetime]:
+    """The watermark now, and where it may move. Batches judge event times by the real clock,
+    so this does too (never a caller's notion of now)."""
+    now = datetime.now(UTC)
+    current: datetime = await conn.fetchval("SELECT before FROM usage_id_watermark")
+    closed = await conn.fetch("SELECT start_at, end_at FROM usage_periods WHERE end_at > $1", logic.archive_from(now))
+    return current, logic.id_watermark(now, [(row[0], row[1]) for row in closed])
+
+
+async def _archive_ids(conn: Connection) -> datetime:
+    """Under the exclusive usage-period lock: copy the ids below the new watermark, then move it."""
+    current, target = await _watermark_and_target(conn)
+    if target <= current:
+        return current
+    await conn.execute(
+        """
+        INSERT INTO usage_event_ids (tenant_id, event_id)
+        SELECT tenant_id, event_id FROM usage_events WHERE occurred_at >= $1 AND occurred_at < $2
+        ORDER BY tenant_id, event_id
+        ON CONFLICT DO NOTHING
+        """,
+        current,
+        target,
+    )
+    await conn.execute("UPDATE usage_id_watermark SET before = $1, moved_at = now()", target)
+    return target
 
 
 # --- usage --------------------------------------------------------------------------------

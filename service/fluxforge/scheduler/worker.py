@@ -25,6 +25,7 @@ from fluxforge.config import Settings
 from fluxforge.db import Database, create_pool
 from fluxforge.idempotency import purge_expired
 from fluxforge.identity.tokens import rotate_if_due
+from fluxforge.metering import repository as metering
 from fluxforge.metering.selfmeter import SelfMeter
 from fluxforge.scheduler.engine import Engine
 
@@ -58,7 +59,16 @@ class Worker:
                 await conn.fetchval("SELECT ensure_monthly_partitions($1::regclass, $2)", table, PARTITION_MONTHS_AHEAD)
             purged = await purge_expired(conn, timedelta(hours=self.settings.idempotency_ttl_hours))
             rotated = await rotate_if_due(conn, timedelta(days=self.settings.signing_key_rotation_days))
-        log.info("maintenance done", extra={"idempotency_keys_purged": purged, "signing_key_rotated": rotated})
+        async with self.db.platform() as conn:
+            watermark = await metering.advance_id_watermark(conn)
+        log.info(
+            "maintenance done",
+            extra={
+                "idempotency_keys_purged": purged,
+                "signing_key_rotated": rotated,
+                "usage_id_watermark": watermark.isoformat(),
+            },
+        )
 
     async def tick(self) -> None:
         await self.heartbeat()
