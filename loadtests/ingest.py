@@ -139,6 +139,17 @@ async def user_token(owner_url: str, app_url: str, issuer: str) -> str:
     return token
 
 
+async def advance_id_watermark(app_url: str) -> None:
+    """What `fluxforge worker` does when it starts: ingest then looks ids up in the open months only."""
+    pool = await create_pool(app_url, min_size=1, max_size=1)
+    try:
+        async with Database(pool).platform() as conn:
+            watermark = await repository.advance_id_watermark(conn)
+    finally:
+        await pool.close()
+    print(f"usage id watermark at {watermark.isoformat()} (where the worker's maintenance puts it)", flush=True)
+
+
 def create_tenants(base_url: str, token: str, count: int) -> list[tuple[str, uuid.UUID]]:
     tenants = []
     for n in range(count):
@@ -424,6 +435,7 @@ def main() -> int:
             FLUXFORGE_RATE_LIMIT_TENANT_BURST="1000000",
         )
         migrate(env)
+        asyncio.run(advance_id_watermark(app_url))
         log_path = Path(data_dir) / "server.log"
         with running_server(env, log_path) as proc:
             wait_until_ready(base_url, proc, log_path)

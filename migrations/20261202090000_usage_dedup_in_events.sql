@@ -15,6 +15,13 @@
 ALTER TABLE usage_events DROP CONSTRAINT usage_events_pkey;
 ALTER TABLE usage_events ADD PRIMARY KEY (tenant_id, event_id, occurred_at);
 
+-- The tenant check of the policy as InitPlans: evaluated once per statement instead of once
+-- for each of the thousand rows a batch writes (the setting cannot change within a statement).
+DROP POLICY usage_events_scope ON usage_events;
+CREATE POLICY usage_events_scope ON usage_events
+    USING ((SELECT app_is_platform()) OR tenant_id = (SELECT app_current_tenant()))
+    WITH CHECK ((SELECT app_is_platform()) OR tenant_id = (SELECT app_current_tenant()));
+
 -- Every id of an event before `before` is in usage_event_ids. One row; it only moves forward.
 CREATE TABLE usage_id_watermark (
     singleton boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
@@ -31,6 +38,10 @@ REVOKE INSERT, DELETE ON usage_id_watermark FROM fluxforge_app;
 
 -- migrate:down
 DROP TABLE usage_id_watermark;
+DROP POLICY usage_events_scope ON usage_events;
+CREATE POLICY usage_events_scope ON usage_events
+    USING (app_is_platform() OR tenant_id = app_current_tenant())
+    WITH CHECK (app_is_platform() OR tenant_id = app_current_tenant());
 -- Ids of events after the watermark were never archived: archive them all again first.
 INSERT INTO usage_event_ids (tenant_id, event_id)
 SELECT tenant_id, event_id FROM usage_events ON CONFLICT DO NOTHING;

@@ -169,9 +169,11 @@ class UsageBatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ]
 
 
-class UsageEventIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+class UsageEventIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True, gc=False):
     """The ingest path's decoding of a `UsageEvent`: properties stay raw JSON (PostgreSQL parses
-    them), and character rules are checked for the whole batch at once (`logic.parse_ingest`)."""
+    them), and character rules are checked for the whole batch at once (`logic.parse_ingest`).
+    Untracked by the garbage collector (it holds no containers, so no cycles): a batch makes
+    thousands, which would otherwise trigger collections of everything else."""
 
     id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
     type: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
