@@ -233,9 +233,13 @@ async def post_all(port: int, requests: list[bytes], clients: int) -> tuple[floa
     return time.perf_counter() - started, latencies, errors
 
 
-async def count_rows(owner_url: str) -> int:
+async def count_rows(owner_url: str, *, checkpoint: bool = False) -> int:
+    """The benchmark's rows; `checkpoint` first, so that a run starts, like the COPY, right after
+    one (not halfway to the next, whose full-page writes would fall into one run and not the other)."""
     conn = await asyncpg.connect(owner_url)
     try:
+        if checkpoint:
+            await conn.execute("CHECKPOINT")
         return int(await conn.fetchval("SELECT count(*) FROM usage_events WHERE type = 'llm.call'"))
     finally:
         await conn.close()
@@ -446,7 +450,7 @@ def main() -> int:
             requests, rows = build_load(args, tenants, host, token, events=args.events, seed=1123)
             warmup, _ = build_load(args, tenants, host, token, events=args.batch * 20, seed=7)
             asyncio.run(post_all(args.port, warmup, args.clients))  # pools, prepared statements, caches
-            before = asyncio.run(count_rows(owner_url))
+            before = asyncio.run(count_rows(owner_url, checkpoint=True))
             print(f"ingest: {len(requests)} batches over {args.clients} connections ...", flush=True)
             cpu_before = time.process_time()
             meter = CpuMeter(urlsplit(owner_url).path.lstrip("/"), proc.pid)

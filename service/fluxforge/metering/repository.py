@@ -222,19 +222,22 @@ _ACCEPTABLE = """(i.occurred_at >= $7 AND i.occurred_at <= $8
       AND i.type NOT IN (SELECT event_type FROM reserved)
       AND NOT EXISTS (SELECT 1 FROM closed c WHERE i.occurred_at >= c.start_at AND i.occurred_at < c.end_at))"""
 
-# Store the first acceptable copy of each id the tenant has never had. An id is looked up in
-# the archive (every id of an event before the watermark, $10) and in the partitions from the
-# watermark up to $11, past `latest` by the clock skew allowed (events stored by a server whose
-# clock runs ahead): older partitions hold only archived ids, newer ones nothing.
-# Why the others were not stored: an id accepted before is a duplicate even when this copy of
-# it would be refused (say, a retry after its period closed): it was counted once.
+# Whether the tenant had an event with this id: it is in the archive (every id of an event
+# before the watermark, $10) or in a partition from the watermark up to $11, past `latest` by
+# the clock skew allowed (events stored by a server whose clock runs ahead). Older partitions
+# hold only archived ids, newer ones nothing.
+_ARCHIVED = "EXISTS (SELECT 1 FROM usage_event_ids x WHERE x.tenant_id = $1 AND x.event_id = i.event_id)"
+_STORED = """EXISTS (SELECT 1 FROM usage_events e WHERE e.tenant_id = $1 AND e.event_id = i.event_id
+                      AND e.occurred_at >= $10 AND e.occurred_at <= $11)"""
+
+# Store the first acceptable copy of each id the tenant never had. Why the others were not
+# stored: an id accepted before is a duplicate even when this copy of it would be refused (say,
+# a retry after its period closed): it was counted once.
 _INGEST = f"""{_INPUT},
 new AS MATERIALIZED (
     SELECT DISTINCT ON (i.event_id) i.* FROM input i
     WHERE {_ACCEPTABLE}
-      AND NOT EXISTS (SELECT 1 FROM usage_event_ids x WHERE x.tenant_id = $1 AND x.event_id = i.event_id)
-      AND NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.tenant_id = $1 AND e.event_id = i.event_id
-                      AND e.occurred_at >= $10 AND e.occurred_at <= $11)
+      AND NOT {_ARCHIVED} AND NOT {_STORED}
     ORDER BY i.event_id, i.position
 ),
 stored AS (
@@ -244,8 +247,7 @@ stored AS (
 SELECT i.position, CASE
     WHEN {_ACCEPTABLE}
       OR i.event_id IN (SELECT event_id FROM new)
-      OR EXISTS (SELECT 1 FROM usage_event_ids x WHERE x.tenant_id = $1 AND x.event_id = i.event_id)
-      OR EXISTS (SELECT 1 FROM usage_events e WHERE e.tenant_id = $1 AND e.event_id = i.event_id)
+      OR {_ARCHIVED} OR {_STORED}
         THEN 'duplicate'
     WHEN i.type IN (SELECT event_type FROM reserved) THEN 'reserved_type'
     WHEN i.occurred_at < $7 THEN 'before_open_period'
