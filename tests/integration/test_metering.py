@@ -19,12 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 
 from fluxforge.config import APP_DB_ROLE, Settings, with_user
 from fluxforge.db import Database, create_pool
 from fluxforge.metering import logic, repository, selfmeter
 from fluxforge.metering.models import UsageColumns
 from fluxforge.migrations import migrate
+from fluxforge.scheduler.worker import Worker
 from tests.conftest import ADMIN_TOKEN, create_database, drop_database, make_tenant, make_user, unique_slug
 
 PROBLEM = "application/problem+json"
@@ -473,25 +475,29 @@ async def test_a_tenants_batches_take_turns_so_one_id_in_two_months_counts_once(
     assert [r["occurred_at"] for r in stored] == [last_month]
 
 
-async def test_ids_below_the_watermark_are_archived_and_still_duplicates(server_url: str) -> None:
-    """An event stored when its month was open (long ago): moving the watermark archives its id,
-    after which ingest no longer reads that month's partition but still knows the id. On a
-    database of its own: the shared one's watermark moves whenever a test closes a period."""
+async def test_ids_below_the_watermark_are_archived_and_still_duplicates(server_url: str, redis_url: str) -> None:
+    """An event stored when its month was open (long ago): the worker's maintenance moves the
+    watermark and archives its id, after which ingest no longer reads that month's partition but
+    still knows the id. On a database of its own: the shared one's watermark moves whenever a
+    test closes a period."""
     url = await create_database(server_url)
     try:
         await migrate(url, Settings().migrations_dir)
         owner = await asyncpg.connect(url)
         pool = await create_pool(with_user(url, APP_DB_ROLE), min_size=1, max_size=2)
+        redis = Redis.from_url(redis_url)
         try:
-            await archive_and_dedup(owner, Database(pool))
+            await archive_and_dedup(owner, Worker(Settings(), Database(pool), redis))
         finally:
+            await redis.aclose()
             await pool.close()
             await owner.close()
     finally:
         await drop_database(server_url, url)
 
 
-async def archive_and_dedup(owner_conn: asyncpg.Connection, db: Database) -> None:
+async def archive_and_dedup(owner_conn: asyncpg.Connection, worker: Worker) -> None:
+    db = worker.db
     tenant_id = await new_tenant(owner_conn)
     long_ago = datetime(2020, 3, 4, 5, 6, 7, tzinfo=UTC)
     await owner_conn.execute(
@@ -511,8 +517,8 @@ async def archive_and_dedup(owner_conn: asyncpg.Connection, db: Database) -> Non
 
     assert await ingest("new-1") == [(0, "duplicate")]  # found in its partition: the watermark is below it
 
-    async with db.platform() as conn:
-        watermark = await repository.advance_id_watermark(conn)
+    await worker.maintain()
+    watermark = await owner_conn.fetchval("SELECT before FROM usage_id_watermark")
     assert watermark == logic.id_watermark(now, []) > long_ago
     archived = await owner_conn.fetch("SELECT event_id FROM usage_event_ids WHERE tenant_id = $1", tenant_id)
     assert [r["event_id"] for r in archived] == ["old"]
