@@ -162,18 +162,26 @@ def create_tenants(base_url: str, token: str, count: int) -> list[tuple[str, uui
 
 
 def build_load(
-    args: argparse.Namespace, tenants: list[tuple[str, uuid.UUID]], host: str, token: str, *, events: int, seed: int
+    args: argparse.Namespace,
+    tenants: list[tuple[str, uuid.UUID]],
+    host: str,
+    token: str,
+    *,
+    events: int,
+    seed: int,
+    batch: int | None = None,
 ) -> tuple[list[bytes], list[Row]]:
     """Every request, encoded, and the rows they will store (the first copy of each id)."""
+    batch_size = batch or args.batch
     rng = random.Random(seed)
     now = datetime.now(UTC)
     seen: dict[uuid.UUID, list[str]] = {tenant_id: [] for _, tenant_id in tenants}
     requests, rows = [], []
     encode = msgspec.json.Encoder().encode
-    for n in range(events // args.batch):
+    for n in range(events // batch_size):
         slug, tenant_id = tenants[n % len(tenants)]
-        batch = []
-        for i in range(args.batch):
+        payload = []
+        for i in range(batch_size):
             at = now - timedelta(seconds=rng.random() * 6 * 3600)
             subject = f"customer-{i % 50}"
             properties = {"tokens": rng.randint(1, 4000), "model": f"model-{i % 5}"}
@@ -184,10 +192,10 @@ def build_load(
                 event_id = str(uuid.uuid4())
                 earlier.append(event_id)
                 rows.append((tenant_id, at, event_id, "llm.call", subject, encode(properties).decode()))
-            batch.append(
+            payload.append(
                 {"id": event_id, "type": "llm.call", "timestamp": at, "subject": subject, "properties": properties}
             )
-        body = encode({"events": batch})
+        body = encode({"events": payload})
         head = (
             f"POST /v1/tenants/{slug}/usage HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -197,6 +205,14 @@ def build_load(
 
 
 # --- the load ----------------------------------------------------------------------------------
+
+
+def warm_up(args: argparse.Namespace, tenants: list[tuple[str, uuid.UUID]], host: str, token: str) -> None:
+    """Pools and prepared statements; then every tenant a few times, so that each worker has cached
+    it (authorization, as in steady state, where a worker re-reads a tenant once a minute)."""
+    warmup, _ = build_load(args, tenants, host, token, events=args.batch * 20, seed=7)
+    warmup += build_load(args, tenants, host, token, events=len(tenants) * 8, seed=8, batch=1)[0]
+    asyncio.run(post_all(args.port, warmup, args.clients))
 
 
 async def post_all(port: int, requests: list[bytes], clients: int) -> tuple[float, list[float], int]:
@@ -448,8 +464,7 @@ def main() -> int:
             print(f"building {args.events} events in batches of {args.batch} ...", flush=True)
             host = f"127.0.0.1:{args.port}"
             requests, rows = build_load(args, tenants, host, token, events=args.events, seed=1123)
-            warmup, _ = build_load(args, tenants, host, token, events=args.batch * 20, seed=7)
-            asyncio.run(post_all(args.port, warmup, args.clients))  # pools, prepared statements, caches
+            warm_up(args, tenants, host, token)
             before = asyncio.run(count_rows(owner_url, checkpoint=True))
             print(f"ingest: {len(requests)} batches over {args.clients} connections ...", flush=True)
             cpu_before = time.process_time()
