@@ -58,11 +58,15 @@ class Database:
         self.pool = pool
 
     @asynccontextmanager
-    async def tenant(self, tenant_id: uuid.UUID) -> AsyncIterator[Connection]:
-        """A transaction that row-level security confines to one tenant's rows."""
+    async def tenant(self, tenant_id: uuid.UUID, *, then: str = "") -> AsyncIterator[Connection]:
+        """A transaction that row-level security confines to one tenant's rows.
+
+        `then`: statements without parameters that open the unit of work in the same round trip
+        (say, taking a lock), for hot paths where a round trip costs more than the work.
+        """
         if not isinstance(tenant_id, uuid.UUID):
             raise TypeError("tenant_id must be a UUID")
-        async with self._unit_of_work(f"SET LOCAL app.tenant_id = '{tenant_id}'") as conn:
+        async with self._unit_of_work(f"SET LOCAL app.tenant_id = '{tenant_id}'; {then}") as conn:
             yield conn
 
     @asynccontextmanager

@@ -419,7 +419,8 @@ class UsageController(Controller):
         earliest, latest = logic.ingest_bounds(datetime.now(UTC), settings.usage_future_tolerance_seconds)
         refused: list[tuple[int, str]] = []
         if parsed.events:
-            async with state.db.tenant(access.tenant_id) as conn:
+            turn = repository.ingest_turn(access.tenant_id)
+            async with state.db.tenant(access.tenant_id, then=turn) as conn:
                 refused = await repository.ingest(
                     conn,
                     access.tenant_id,
@@ -427,6 +428,7 @@ class UsageController(Controller):
                     earliest=earliest,
                     latest=latest,
                     reserve_platform_types=True,
+                    turn_taken=True,
                 )
         return logic.ingest_result(
             parsed, refused, earliest=earliest, tolerance_seconds=settings.usage_future_tolerance_seconds

@@ -208,14 +208,22 @@ _INGEST_PLANNING = (
     ("jit", "off"),
 )
 
-# The shared lock orders ingest against closing a period; the tenant's lock makes its batches
-# take turns, so that no two of them can both miss the other's copy of an id (which they may
-# store in different partitions). One round trip, which also reads the id watermark.
-_PREPARE_INGEST = f"""
-SELECT pg_advisory_xact_lock_shared({USAGE_PERIOD_LOCK}), pg_advisory_xact_lock($1::bigint),
-       (SELECT before FROM usage_id_watermark),
-       {", ".join(f"set_config('{name}', '{value}', true)" for name, value in _INGEST_PLANNING)}
-"""
+
+
+def ingest_turn(tenant_id: uuid.UUID) -> str:
+    """The statement that takes a tenant's turn to ingest, for its transaction.
+
+    The shared lock orders ingest against closing a period; the tenant's lock makes its batches
+    take turns, so that no two of them can both miss the other's copy of an id (which they may
+    store in different partitions). It must run before the ingest statement, whose snapshot
+    then sees what the batch before it committed: the request path runs it with BEGIN
+    (`Database.tenant(..., then=...)`), saving a round trip per batch.
+    """
+    settings = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in _INGEST_PLANNING)
+    return (
+        f"SELECT pg_advisory_xact_lock_shared({USAGE_PERIOD_LOCK}), "
+        f"pg_advisory_xact_lock({logic.tenant_lock_key(tenant_id)}), {settings}"
+    )
 
 # The batch's events, each marked whether it may be stored at all ($7 earliest, $8 latest, $9
 # reserve the platform's types). Marked once here, and not filtered on below: the planner guesses
@@ -223,7 +231,10 @@ SELECT pg_advisory_xact_lock_shared({USAGE_PERIOD_LOCK}), pg_advisory_xact_lock(
 # stored events looks cheaper than 5 index look-ups. For 1,000 it is a thousand times dearer.
 _INPUT = """
 /* fluxforge: usage ingest */
-WITH closed AS MATERIALIZED (
+WITH watermark AS MATERIALIZED (
+    SELECT before FROM usage_id_watermark
+),
+closed AS MATERIALIZED (
     SELECT start_at, end_at FROM usage_periods WHERE end_at > $7 AND start_at <= $8
 ),
 reserved AS MATERIALIZED (
@@ -241,12 +252,12 @@ input AS MATERIALIZED (
 )"""
 
 # Whether the tenant had an event with this id: it is in the archive (every id of an event
-# before the watermark, $10) or in a partition from the watermark up to $11, past `latest` by
+# before the watermark) or in a partition from the watermark up to $10, past `latest` by
 # the clock skew allowed (events stored by a server whose clock runs ahead). Older partitions
 # hold only archived ids, newer ones nothing.
 _ARCHIVED = "EXISTS (SELECT 1 FROM usage_event_ids x WHERE x.tenant_id = $1 AND x.event_id = i.event_id)"
 _STORED = """EXISTS (SELECT 1 FROM usage_events e WHERE e.tenant_id = $1 AND e.event_id = i.event_id
-                      AND e.occurred_at >= $10 AND e.occurred_at <= $11)"""
+                      AND e.occurred_at >= (SELECT before FROM watermark) AND e.occurred_at <= $10)"""
 
 # Store the first acceptable copy of each id the tenant never had. Why the others were not
 # stored: an id accepted before is a duplicate even when this copy of it would be refused (say,
@@ -283,6 +294,7 @@ async def ingest(
     earliest: datetime,
     latest: datetime,
     reserve_platform_types: bool,
+    turn_taken: bool = False,
 ) -> list[tuple[int, str]]:
     """Store the tenant's events that are new and acceptable, all or none (the caller's transaction).
 
@@ -291,11 +303,12 @@ async def ingest(
     platform meters are refused when `reserve_platform_types`: tenants cannot report
     FluxForge's own usage. Events at the edges of [earliest, latest] are accepted. A
     transaction that ingests for several tenants must do so in the order of their ids.
+    `turn_taken`: the transaction ran `ingest_turn(tenant_id)` already.
     """
     if not rows.event_ids:
         return []
-    prepared = await conn.fetchrow(_PREPARE_INGEST, logic.tenant_lock_key(tenant_id))
-    assert prepared is not None
+    if not turn_taken:
+        await conn.execute(ingest_turn(tenant_id))
     refused = await conn.fetch(
         _INGEST,
         tenant_id,
@@ -307,7 +320,6 @@ async def ingest(
         earliest,
         latest,
         reserve_platform_types,
-        prepared[2],
         latest + logic.CLOCK_SKEW_ALLOWANCE,
     )
     return [(row[0] - 1, row[1]) for row in refused]
