@@ -209,7 +209,6 @@ _INGEST_PLANNING = (
 )
 
 
-
 def ingest_turn(tenant_id: uuid.UUID) -> str:
     """The statement that takes a tenant's turn to ingest, for its transaction.
 
@@ -224,6 +223,7 @@ def ingest_turn(tenant_id: uuid.UUID) -> str:
         f"SELECT pg_advisory_xact_lock_shared({USAGE_PERIOD_LOCK}), "
         f"pg_advisory_xact_lock({logic.tenant_lock_key(tenant_id)}), {settings}"
     )
+
 
 # The batch's events, each marked whether it may be stored at all ($7 earliest, $8 latest, $9
 # reserve the platform's types). Marked once here, and not filtered on below: the planner guesses
