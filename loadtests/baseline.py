@@ -135,7 +135,7 @@ def require_free_port(port: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-async def _admin_execute(server_url: str, sql: str) -> None:
+async def admin_execute(server_url: str, sql: str) -> None:
     conn = await asyncpg.connect(server_url)
     try:
         await conn.execute(sql)
@@ -147,12 +147,12 @@ async def _admin_execute(server_url: str, sql: str) -> None:
 def scratch_database(server_url: str) -> Iterator[str]:
     """Create `fluxforge_bench_<hex>` and yield its URL; always drop it, even if the server holds it open."""
     name = f"fluxforge_bench_{secrets.token_hex(6)}"
-    asyncio.run(_admin_execute(server_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_execute(server_url, f'CREATE DATABASE "{name}"'))
     print(f"created database {name}")
     try:
         yield with_database(server_url, name)
     finally:
-        asyncio.run(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         print(f"dropped database {name}")
 
 

@@ -51,6 +51,7 @@ from baseline import (
     DEFAULT_REDIS_URL,
     REPO_ROOT,
     RESULTS_DIR,
+    admin_execute,
     fluxforge_env,
     http,
     migrate,
@@ -207,12 +208,17 @@ def build_load(
 # --- the load ----------------------------------------------------------------------------------
 
 
-def warm_up(args: argparse.Namespace, tenants: list[tuple[str, uuid.UUID]], host: str, token: str) -> None:
+def warm_up(
+    args: argparse.Namespace, tenants: list[tuple[str, uuid.UUID]], host: str, token: str, owner_url: str
+) -> None:
     """Pools and prepared statements; then every tenant a few times, so that each worker has cached
-    it (authorization, as in steady state, where a worker re-reads a tenant once a minute)."""
+    it (authorization, as in steady state, where a worker re-reads a tenant once a minute). Last a
+    checkpoint, so that the run starts, like the COPY, right after one (not halfway to the next,
+    whose full-page writes would fall into one run and not the other)."""
     warmup, _ = build_load(args, tenants, host, token, events=args.batch * 20, seed=7)
     warmup += build_load(args, tenants, host, token, events=len(tenants) * 8, seed=8, batch=1)[0]
     asyncio.run(post_all(args.port, warmup, args.clients))
+    asyncio.run(admin_execute(owner_url, "CHECKPOINT"))
 
 
 async def post_all(port: int, requests: list[bytes], clients: int) -> tuple[float, list[float], int]:
@@ -249,13 +255,9 @@ async def post_all(port: int, requests: list[bytes], clients: int) -> tuple[floa
     return time.perf_counter() - started, latencies, errors
 
 
-async def count_rows(owner_url: str, *, checkpoint: bool = False) -> int:
-    """The benchmark's rows; `checkpoint` first, so that a run starts, like the COPY, right after
-    one (not halfway to the next, whose full-page writes would fall into one run and not the other)."""
+async def count_rows(owner_url: str) -> int:
     conn = await asyncpg.connect(owner_url)
     try:
-        if checkpoint:
-            await conn.execute("CHECKPOINT")
         return int(await conn.fetchval("SELECT count(*) FROM usage_events WHERE type = 'llm.call'"))
     finally:
         await conn.close()
@@ -464,8 +466,8 @@ def main() -> int:
             print(f"building {args.events} events in batches of {args.batch} ...", flush=True)
             host = f"127.0.0.1:{args.port}"
             requests, rows = build_load(args, tenants, host, token, events=args.events, seed=1123)
-            warm_up(args, tenants, host, token)
-            before = asyncio.run(count_rows(owner_url, checkpoint=True))
+            warm_up(args, tenants, host, token, owner_url)
+            before = asyncio.run(count_rows(owner_url))
             print(f"ingest: {len(requests)} batches over {args.clients} connections ...", flush=True)
             cpu_before = time.process_time()
             meter = CpuMeter(urlsplit(owner_url).path.lstrip("/"), proc.pid)

@@ -62,6 +62,13 @@ async def tenant_id_of(owner_conn: asyncpg.Connection, slug: str) -> uuid.UUID:
     return tenant_id
 
 
+async def new_tenant(owner_conn: asyncpg.Connection) -> uuid.UUID:
+    tenant_id: uuid.UUID = await owner_conn.fetchval(
+        "INSERT INTO tenants (id, slug, display_name) VALUES ($1, $2, 'x') RETURNING id", uuid.uuid4(), unique_slug()
+    )
+    return tenant_id
+
+
 # --- meters --------------------------------------------------------------------------------------
 
 
@@ -355,9 +362,7 @@ async def test_a_closed_period_refuses_new_events_but_still_knows_old_ids(
 
 async def test_closing_waits_for_batches_in_flight(app_db: Database, owner_conn: asyncpg.Connection) -> None:
     """A close that starts while a batch is uncommitted waits for it; later batches see the close."""
-    tenant_id = await owner_conn.fetchval(
-        "INSERT INTO tenants (id, slug, display_name) VALUES ($1, $2, 'x') RETURNING id", uuid.uuid4(), unique_slug()
-    )
+    tenant_id = await new_tenant(owner_conn)
     now = datetime.now(UTC)
     start = logic.open_period_start(now) + timedelta(hours=2)
     end = start + timedelta(hours=1)
@@ -421,13 +426,6 @@ async def test_concurrent_retries_of_overlapping_batches_count_each_event_once(
         tenant_id,
     )
     assert count == unique == len(distinct)
-
-
-async def new_tenant(owner_conn: asyncpg.Connection) -> uuid.UUID:
-    tenant_id: uuid.UUID = await owner_conn.fetchval(
-        "INSERT INTO tenants (id, slug, display_name) VALUES ($1, $2, 'x') RETURNING id", uuid.uuid4(), unique_slug()
-    )
-    return tenant_id
 
 
 async def test_a_tenants_batches_take_turns_so_one_id_in_two_months_counts_once(
@@ -596,9 +594,7 @@ async def test_every_tenant_scoped_request_is_metered_through_the_same_path(
 
 
 async def test_a_retried_flush_counts_each_event_once(app_db: Database, owner_conn: asyncpg.Connection) -> None:
-    tenant_id = await owner_conn.fetchval(
-        "INSERT INTO tenants (id, slug, display_name) VALUES ($1, $2, 'x') RETURNING id", uuid.uuid4(), unique_slug()
-    )
+    tenant_id = await new_tenant(owner_conn)
     meter = selfmeter.SelfMeter(app_db, flush_at=10**9)
     for i in range(2500):
         meter.record(tenant_id, "run.step", subject="worker", properties={"i": i})
@@ -617,9 +613,7 @@ class UnreachablePool:
 
 
 async def test_a_failed_flush_keeps_its_events_for_the_next(app_db: Database, owner_conn: asyncpg.Connection) -> None:
-    tenant_id = await owner_conn.fetchval(
-        "INSERT INTO tenants (id, slug, display_name) VALUES ($1, $2, 'x') RETURNING id", uuid.uuid4(), unique_slug()
-    )
+    tenant_id = await new_tenant(owner_conn)
     meter = selfmeter.SelfMeter(app_db, max_buffered=5)
     for i in range(7):
         meter.record(tenant_id, "run.step", subject="w", properties={"i": i})
@@ -859,9 +853,7 @@ async def test_usage_queries_are_checked(
 
 async def test_columns_arrive_exactly_as_sent(app_db: Database, owner_conn: asyncpg.Connection) -> None:
     """Each column travels as one separator-joined text: values, offsets and microseconds survive."""
-    tenant_id = await owner_conn.fetchval(
-        "INSERT INTO tenants (id, slug, display_name) VALUES ($1, $2, 'x') RETURNING id", uuid.uuid4(), unique_slug()
-    )
+    tenant_id = await new_tenant(owner_conn)
     now = datetime.now(UTC).replace(microsecond=123456)
     india = timezone(timedelta(hours=5, minutes=30))
     rows = UsageColumns(
@@ -894,9 +886,7 @@ async def test_columns_arrive_exactly_as_sent(app_db: Database, owner_conn: asyn
 async def test_a_value_holding_the_separator_is_refused_before_the_database(
     app_db: Database, owner_conn: asyncpg.Connection
 ) -> None:
-    tenant_id = await owner_conn.fetchval(
-        "INSERT INTO tenants (id, slug, display_name) VALUES ($1, $2, 'x') RETURNING id", uuid.uuid4(), unique_slug()
-    )
+    tenant_id = await new_tenant(owner_conn)
     now = datetime.now(UTC)
     earliest, latest = logic.ingest_bounds(now, 300)
     rows = UsageColumns(["a", "b"], [now, now], ["t", "t"], ["one\x1ftwo", "x"], ["{}", "{}"])
