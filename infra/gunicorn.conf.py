@@ -10,7 +10,7 @@ from fluxforge.config import load_settings
 
 _settings = load_settings()
 
-wsgi_app = "fluxforge.asgi:application()"
+wsgi_app = "fluxforge.runtime.asgi:application()"
 worker_class = "uvicorn_worker.UvicornWorker"
 workers = _settings.web_workers
 bind = [f"{_settings.host}:{_settings.port}"]

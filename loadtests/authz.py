@@ -54,9 +54,9 @@ from fluxforge.config import APP_DB_ROLE, load_settings, with_user
 from fluxforge.db import Database, create_pool
 from fluxforge.identity.tokens import TokenService
 from fluxforge.ratelimit import RateLimiter
-from fluxforge.rbac.access import AccessControl
 from fluxforge.rbac.cache import AuthzCache
 from fluxforge.rbac.models import Principal
+from fluxforge.web.access import AccessControl
 
 CACHED_CALLS = 200_000
 UNCACHED_CALLS = 2_000

@@ -209,7 +209,7 @@ def fluxforge_env(database_url: str, redis_url: str, key_prefix: str, data_dir: 
 
 def migrate(env: dict[str, str]) -> None:
     """Apply migrations with the real CLI, so the schema is exactly what `fluxforge migrate` makes."""
-    subprocess.run([sys.executable, "-m", "fluxforge.cli", "migrate"], env=env, cwd=REPO_ROOT, check=True)
+    subprocess.run([sys.executable, "-m", "fluxforge.runtime.cli", "migrate"], env=env, cwd=REPO_ROOT, check=True)
 
 
 @contextmanager
@@ -217,7 +217,7 @@ def running_server(env: dict[str, str], log_path: Path) -> Iterator[subprocess.P
     """Start `fluxforge serve` in its own process group; always stop it (SIGTERM, then SIGKILL)."""
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "fluxforge.cli", "serve"],
+            [sys.executable, "-m", "fluxforge.runtime.cli", "serve"],
             env=env,
             cwd=REPO_ROOT,
             stdout=log,

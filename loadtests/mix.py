@@ -270,7 +270,7 @@ def read_stats(csv_prefix: Path, args: argparse.Namespace) -> dict[str, Any]:
 def start_workers(env: dict[str, str], count: int, log_dir: Path) -> list[subprocess.Popen[bytes]]:
     return [
         subprocess.Popen(
-            [sys.executable, "-m", "fluxforge.cli", "worker"],
+            [sys.executable, "-m", "fluxforge.runtime.cli", "worker"],
             env=env,
             cwd=REPO_ROOT,
             stdout=(log_dir / f"worker-{n}.log").open("ab"),

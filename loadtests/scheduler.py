@@ -57,9 +57,8 @@ from baseline import (
 )
 from fluxforge.config import APP_DB_ROLE, with_user
 from fluxforge.db import Database, create_pool
-from fluxforge.runs import logic
+from fluxforge.runs import logic, progress
 from fluxforge.runs import repository as runs
-from fluxforge.scheduler import progress
 from fluxforge.workflows import dag, manifest
 from fluxforge.workflows.models import WorkflowManifest
 
@@ -174,7 +173,7 @@ def start_workers(env: dict[str, str], count: int, log_dir: Path) -> list[subpro
         log = (log_dir / f"worker-{n}.log").open("ab")
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "fluxforge.cli", "worker"],
+                [sys.executable, "-m", "fluxforge.runtime.cli", "worker"],
                 env=env,
                 cwd=REPO_ROOT,
                 stdout=log,

@@ -24,9 +24,9 @@ from litestar.testing import AsyncTestClient
 from fluxforge.app import create_app
 from fluxforge.config import Settings, load_settings, with_database
 from fluxforge.db import Database, create_pool
-from fluxforge.embedded import EmbeddedPostgres, EmbeddedRedis
 from fluxforge.identity.tokens import TokenService
 from fluxforge.migrations import migrate
+from fluxforge.runtime.embedded import EmbeddedPostgres, EmbeddedRedis
 
 ADMIN_TOKEN = "ffadm_test_" + secrets.token_urlsafe(24)
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Litestar
-from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, Server
@@ -26,9 +26,7 @@ from fluxforge.billing.catalog.controller import CatalogController, PlanAdminCon
 from fluxforge.billing.invoices.controller import InvoiceAdminController, InvoiceController
 from fluxforge.billing.invoices.webhooks import StripeWebhookController
 from fluxforge.config import Settings
-from fluxforge.contract import document_contract, openapi_tags, security_schemes
 from fluxforge.db import Database, create_pool
-from fluxforge.errors import EXCEPTION_HANDLERS
 from fluxforge.identity.admin_token import resolve_admin_token
 from fluxforge.identity.controller import AuthController
 from fluxforge.identity.oidc import OidcProviders
@@ -38,7 +36,6 @@ from fluxforge.metering.selfmeter import SelfMeter, self_metering_middleware
 from fluxforge.ops.controller import OpsController
 from fluxforge.ops.readiness import Readiness
 from fluxforge.ratelimit import RateLimiter
-from fluxforge.rbac.access import AccessControl
 from fluxforge.rbac.cache import AuthzCache
 from fluxforge.rbac.controller import ApiKeyController, RoleBindingController, RoleController
 from fluxforge.runs.controller import RunController
@@ -46,6 +43,10 @@ from fluxforge.scheduler.controller import SchedulerAdminController
 from fluxforge.telemetry import configure_tracing, request_id_var
 from fluxforge.tenancy.controller import NamespaceController, TenantAdminController, TenantController
 from fluxforge.tenancy.members import InvitationAcceptController, InvitationController, MemberController
+from fluxforge.web.access import AccessControl
+from fluxforge.web.contract import document_contract, openapi_tags, security_schemes
+from fluxforge.web.problems import EXCEPTION_HANDLERS
+from fluxforge.web.services import SERVICES_KEY, Services, provide_services
 from fluxforge.workflows.controller import WorkflowController
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -90,6 +91,7 @@ def openapi_config() -> OpenAPIConfig:
 
 def create_app(settings: Settings) -> Litestar:
     """Build the app; connections open in the lifespan, so creating it does no I/O."""
+    admin_token = resolve_admin_token(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -116,9 +118,18 @@ def create_app(settings: Settings) -> Litestar:
         limiter = RateLimiter(redis, settings.redis_key_prefix)
         access_control = AccessControl(db, tokens, authz_cache, limiter, settings)
         oidc = OidcProviders(settings.providers())
-        app.state.update(
-            db=db, redis=redis, readiness=readiness, tokens=tokens, access_control=access_control, oidc=oidc
+        services = Services(
+            settings=settings,
+            admin_token=admin_token,
+            db=db,
+            redis=redis,
+            tokens=tokens,
+            access=access_control,
+            oidc=oidc,
+            readiness=readiness,
         )
+        app.state.update({SERVICES_KEY: services, "settings": settings})
+        app.state.update(db=db, redis=redis, readiness=readiness, tokens=tokens, oidc=oidc)
         self_meter = SelfMeter(db) if settings.self_metering else None
         if self_meter is not None:
             self_meter.start()
@@ -189,7 +200,7 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,  # fluxforge.telemetry owns logging: JSON lines, secrets redacted
-        state=State({"settings": settings, "admin_token": resolve_admin_token(settings)}),
+        dependencies={"services": Provide(provide_services)},
     )
     document_contract(app)
     # Outermost, so that unknown routes and errors raised before routing carry the id too.

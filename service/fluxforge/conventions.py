@@ -1,4 +1,4 @@
-"""The API conventions every route shares: ids, cursors, versions and If-Match.
+"""The API conventions every resource shares: ids, cursors, versions and If-Match checks.
 
 Pure functions with no I/O, so unit and property tests reach them directly.
 """
@@ -15,15 +15,21 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from litestar.params import HeaderParameter, QueryParameter
+import msgspec
 
 from fluxforge.errors import BadRequest, PreconditionFailed, PreconditionRequired
 
-Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size (1-200).")]
 DEFAULT_LIMIT = 50
-Cursor = Annotated[
-    str | None,
-    QueryParameter(max_length=64, description="The next_cursor of the previous page; omit for the first page."),
+
+NamespaceName = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=63,
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        description="A DNS label, as Kubernetes names namespaces: lowercase letters, digits and hyphens.",
+        examples=["production"],
+    ),
 ]
 
 
@@ -92,28 +98,6 @@ def etag(version: int) -> str:
 
 IF_MATCH_PATTERN = r'^\s*(?:W/)?"?(\d{1,18})"?\s*$'
 _IF_MATCH = re.compile(IF_MATCH_PATTERN)
-# `required=True` only documents the header as required: the handler still sees None when it
-# is missing and answers 428 with a problem that says what to send, rather than a bare 400.
-IfMatchRequired = Annotated[
-    str | None,
-    HeaderParameter(
-        name="If-Match",
-        required=True,
-        pattern=IF_MATCH_PATTERN,
-        max_length=64,
-        description='The ETag (version) the change is based on, e.g. "3". Missing: 428; stale: 412 with the current '
-        "ETag.",
-    ),
-]
-IfMatchOptional = Annotated[
-    str | None,
-    HeaderParameter(
-        name="If-Match",
-        pattern=IF_MATCH_PATTERN,
-        max_length=64,
-        description='Optional: the ETag (version) the change is based on, e.g. "3"; stale: 412 with the current ETag.',
-    ),
-]
 
 
 def required_version(if_match: str | None) -> int:

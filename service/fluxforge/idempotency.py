@@ -8,29 +8,18 @@ and a creation that rolls back releases the key with it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
-from litestar import Request, Response
-from litestar.params import HeaderParameter
 
 from fluxforge.db import Connection
 from fluxforge.errors import BadRequest, IdempotencyKeyReused
 
 IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
 """1-255 printable ASCII characters, as `_check_key` demands."""
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        pattern=IDEMPOTENCY_KEY_PATTERN,
-        description="Makes the request safe to retry: a repeat with the same key and body "
-        "returns the first response; the same key with another body is refused (409).",
-    ),
-]
 
 
 class StoredResponse(msgspec.Struct, frozen=True):
@@ -117,41 +106,43 @@ async def purge_expired(conn: Connection, ttl: timedelta) -> int:
 T = TypeVar("T")
 
 
-async def replay_or_claim(
-    conn: Connection,
-    request: Request[Any, Any, Any],
-    key: str | None,
-    operation: str,
-    payload: object,
-    body_type: type[T],
-) -> Response[T] | None:
-    """The first response again when this key already created something; None to go ahead.
+@dataclass(frozen=True, slots=True)
+class Once(Generic[T]):
+    """A creating request's Idempotency-Key, bound to its caller, operation and body.
 
-    Call inside the transaction that creates, then `remember` the response in it: the claim and
-    the creation commit or roll back together. The caller is `request.state.principal`, set by
-    the route's guard, so keys of different callers never meet.
+    A service claims it in the transaction that creates and remembers the first response in
+    it, so the claim and the creation commit or roll back together. `first_response` is how the
+    HTTP edge answers a creation (status, body, ETag, Location): stored, it is what a replay
+    returns, headers included.
     """
-    if key is None:
-        return None
-    earlier = await claim(
-        conn,
-        principal=request.state.principal,
-        key=key,
-        operation=operation,
-        fingerprint=request_fingerprint(operation, payload),
-        ttl=timedelta(hours=request.app.state.settings.idempotency_ttl_hours),
-    )
-    if earlier is None:
-        return None
-    body = msgspec.json.decode(earlier.body, type=body_type)
-    headers = {**earlier.headers, "Idempotency-Replayed": "true"}
-    return Response(body, status_code=earlier.status_code, headers=headers)
+
+    principal: str
+    key: str
+    operation: str
+    fingerprint: bytes
+    ttl: timedelta
+    first_response: Callable[[T], StoredResponse]
+
+    async def claim(self, conn: Connection) -> StoredResponse | None:
+        """None to go ahead and create; else the response this key already created."""
+        return await claim(
+            conn,
+            principal=self.principal,
+            key=self.key,
+            operation=self.operation,
+            fingerprint=self.fingerprint,
+            ttl=self.ttl,
+        )
+
+    async def remember(self, conn: Connection, created: T) -> None:
+        await record(conn, principal=self.principal, key=self.key, response=self.first_response(created))
 
 
-async def remember(conn: Connection, request: Request[Any, Any, Any], key: str | None, response: Response[T]) -> None:
-    """Store the response a replay of this key returns (its status, body and headers)."""
-    if key is None:
-        return
-    assert response.status_code is not None, "creating routes answer with an explicit status"
-    stored = StoredResponse(response.status_code, msgspec.json.encode(response.content), dict(response.headers))
-    await record(conn, principal=request.state.principal, key=key, response=stored)
+async def replay(conn: Connection, once: Once[Any] | None) -> StoredResponse | None:
+    """The first response when `once` already created something; None to go ahead (or no key)."""
+    return None if once is None else await once.claim(conn)
+
+
+async def remember(conn: Connection, once: Once[T] | None, created: T) -> None:
+    if once is not None:
+        await once.remember(conn, created)

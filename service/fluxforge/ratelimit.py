@@ -114,7 +114,7 @@ def check_limits(rate_per_second: float, burst: int, cost: int) -> None:
 class RateLimited(ProblemError):
     """429 with Retry-After, so well-behaved clients wait exactly as long as needed."""
 
-    kind, title, status = "rate-limited", "Too many requests", 429
+    kind = "rate-limited"
 
     def __init__(self, retry_after_seconds: float, detail: str | None = None) -> None:
         retry_after = retry_after_header(retry_after_seconds)

@@ -38,7 +38,7 @@ class Service:
         self.log_path = log_path
         self._log = log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "fluxforge.cli", command],
+            [sys.executable, "-m", "fluxforge.runtime.cli", command],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -18,7 +18,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from fluxforge.config import Settings
-from fluxforge.embedded import free_port
+from fluxforge.runtime.embedded import free_port
 from tests.conftest import SignedInUser, make_tenant
 from tests.e2e.conftest import Service, serve_env
 from tests.integration.test_scheduler import CountingPeer, start_run, wait_for_state, workflow

@@ -11,13 +11,12 @@ import yaml
 from litestar.handlers import HTTPRouteHandler
 from litestar.testing import AsyncTestClient
 
-from fluxforge.cli import offline_app, openapi_yaml
-from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY, USER_SECURITY
 from fluxforge.conventions import IF_MATCH_PATTERN
 from fluxforge.idempotency import IDEMPOTENCY_KEY_PATTERN
-from fluxforge.identity.admin_token import require_admin
-from fluxforge.rbac.access import require_user
 from fluxforge.rbac.permissions import ALL_PERMISSIONS
+from fluxforge.runtime.cli import offline_app, openapi_yaml
+from fluxforge.web.access import require_admin, require_user
+from fluxforge.web.contract import ADMIN_SECURITY, TENANT_SECURITY, USER_SECURITY
 from tests.conftest import make_tenant, make_user
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi.yaml"
@@ -76,7 +75,7 @@ def test_each_operation_has_one_declared_and_described_tag() -> None:
     for method, path, operation in operations(spec):
         assert len(operation["tags"]) == 1, f"{method} {path}: {operation['tags']}"
         tag = operation["tags"][0]
-        assert tag in declared, f"{method} {path}: tag {tag} is not declared in fluxforge.contract.TAGS"
+        assert tag in declared, f"{method} {path}: tag {tag} is not declared in fluxforge.web.contract.TAGS"
         assert tag.startswith("Admin") == path.startswith("/v1/admin/"), f"{method} {path}: {tag}"
         used.add(tag)
     assert set(declared) - used == set(), "declared tags that no route uses"

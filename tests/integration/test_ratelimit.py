@@ -13,8 +13,8 @@ import pytest
 from redis.asyncio import Redis
 
 from fluxforge.config import Settings
-from fluxforge.embedded import EmbeddedRedis, free_port
 from fluxforge.ratelimit import Limit, RateLimiter
+from fluxforge.runtime.embedded import EmbeddedRedis, free_port
 
 # After sleeping retry_after on the client, the server's clock (gettimeofday, possibly slewed
 # by NTP) may not have advanced quite as far as the client's monotonic one.

@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from fluxforge.app import create_app
 from fluxforge.config import Settings
+from fluxforge.web.services import services_of
 from tests.conftest import SignedInUser, make_tenant, make_user
 
 
@@ -320,7 +321,7 @@ async def test_revocation_reaches_other_processes_within_a_second(
     async with AsyncTestClient(create_app(settings), timeout=10) as other:
         url = f"/v1/tenants/{slug}/namespaces"
         assert (await other.get(url, headers=member.headers)).status_code == 200  # cached there now
-        assert other.app.state.access_control.cache.active
+        assert services_of(other.app).access.cache.active
         bindings = (await client.get(f"/v1/tenants/{slug}/role-bindings", headers=owner.headers)).json()["items"]
         viewer_binding = next(b for b in bindings if b["subject_id"] == str(member.id))
         revoked_at = time.monotonic()

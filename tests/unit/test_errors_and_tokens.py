@@ -7,10 +7,10 @@ from pathlib import Path
 import msgspec
 
 from fluxforge.config import load_settings
-from fluxforge.errors import _field_errors
 from fluxforge.idempotency import request_fingerprint
 from fluxforge.identity.admin_token import TOKEN_PREFIX, resolve_admin_token
 from fluxforge.tenancy.models import TenantCreate
+from fluxforge.web.problems import _field_errors
 
 
 def test_field_errors_name_the_field() -> None:

@@ -7,15 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from fluxforge.cli import offline_app
-from fluxforge.errors import (
-    _HTTP_KINDS,
-    PROBLEM_BASE,
-    PROBLEM_KINDS,
-    ProblemError,
-    _all_problem_classes,
-    errors_markdown,
-)
+from fluxforge.errors import PROBLEM_BASE, PROBLEM_KINDS, ProblemError, all_problem_classes, errors_markdown
+from fluxforge.runtime.cli import offline_app
+from fluxforge.web.problems import _HTTP_KINDS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 SERVICE = Path(__file__).resolve().parents[2] / "service" / "fluxforge"
@@ -27,7 +21,7 @@ def test_committed_doc_equals_the_registry() -> None:
 
 def test_every_problem_class_is_registered_with_its_title_and_status() -> None:
     offline_app()  # imports every domain, so every ProblemError subclass exists
-    classes = [ProblemError, *_all_problem_classes()]
+    classes = [ProblemError, *all_problem_classes()]
     assert len(classes) > 20
     for cls in classes:
         kind = PROBLEM_KINDS[cls.kind]
@@ -38,7 +32,7 @@ def test_every_kind_the_code_names_is_registered() -> None:
     """Kinds named in source, also those built without a class (handlers of Litestar's errors)."""
     named = set()
     for path in SERVICE.rglob("*.py"):
-        named |= set(re.findall(r'kind, title(?:, status)? = "([a-z-]+)"', path.read_text()))
+        named |= set(re.findall(r'^ +kind(?:, title, status)? = "([a-z-]+)"', path.read_text(), re.M))
     named |= {slug for slug, _ in _HTTP_KINDS.values()} | {"http-error", ProblemError.kind}
     assert named == set(PROBLEM_KINDS), "registered kinds no code uses, or used kinds not registered"
 

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 from litestar import get
 from litestar.testing import create_test_client
 
-from fluxforge.errors import EXCEPTION_HANDLERS, PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from fluxforge.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 from fluxforge.ratelimit import RateLimited, check_limits, emission_interval_us, retry_after_header
+from fluxforge.web.problems import EXCEPTION_HANDLERS
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The retry schedule (fluxforge.scheduler.retry): bounds, growth, determinism, and the filter."""
+"""The retry schedule (fluxforge.runs.retry): bounds, growth, determinism, and the filter."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fluxforge.scheduler import retry
-from fluxforge.scheduler.retry import RetryDecision, RetryPolicy
+from fluxforge.runs import retry
+from fluxforge.runs.retry import RetryDecision, RetryPolicy
 from fluxforge.workflows.models import ERROR_KINDS
 
 policies = st.builds(

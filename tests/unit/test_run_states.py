@@ -1,4 +1,4 @@
-"""The run and step state machines (fluxforge.scheduler.states)."""
+"""The run and step state machines (fluxforge.runs.states)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fluxforge.errors import Conflict
-from fluxforge.scheduler import states
-from fluxforge.scheduler.states import IllegalTransition
+from fluxforge.runs import states
+from fluxforge.runs.states import IllegalTransition
 
 
 def reachable(start: str, table: Mapping[tuple[str, str], str]) -> set[str]:

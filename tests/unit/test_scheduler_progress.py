@@ -12,9 +12,8 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fluxforge.runs import logic
+from fluxforge.runs import logic, progress
 from fluxforge.runs.models import RunEvent
-from fluxforge.scheduler import progress
 from fluxforge.workflows.models import WorkflowSpec
 
 KINDS = ["http_5xx", "timeout", "invalid_input"]

@@ -16,12 +16,12 @@ from litestar.response import Stream
 
 from fluxforge.audit import logic, repository
 from fluxforge.audit.models import AuditEvent, AuditEventPage, AuditFilter, AuditPosition, ExportFormat
-from fluxforge.contract import TENANT_SECURITY, ContractOperation
-from fluxforge.conventions import DEFAULT_LIMIT, Cursor, Limit
+from fluxforge.conventions import DEFAULT_LIMIT
 from fluxforge.db import Database
-from fluxforge.errors import problem_responses
-from fluxforge.rbac.access import require
-from fluxforge.tenancy.controller import TenantPath, access_of
+from fluxforge.web.access import access_of, require
+from fluxforge.web.contract import TENANT_SECURITY, ContractOperation
+from fluxforge.web.params import Cursor, Limit, TenantPath
+from fluxforge.web.problems import problem_responses
 
 EXPORT_BATCH = 1_000
 """Rows per query while exporting: a large export streams through memory one batch at a time."""

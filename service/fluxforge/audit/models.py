@@ -7,9 +7,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request
-
-from fluxforge.telemetry import request_id_var
 
 
 class AuditContext(msgspec.Struct, frozen=True):
@@ -18,15 +15,6 @@ class AuditContext(msgspec.Struct, frozen=True):
     actor: str
     request_id: str | None
     client_ip: str | None
-
-
-def audit_context(request: Request[Any, Any, Any]) -> AuditContext:
-    """The acting principal (set by the route's guard) and the request it acted through."""
-    return AuditContext(
-        actor=request.state.principal,
-        request_id=request_id_var.get(),
-        client_ip=request.client.host if request.client else None,
-    )
 
 
 class AuditEntry(msgspec.Struct, frozen=True):

@@ -6,9 +6,8 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar import Request
 
-from fluxforge.audit.models import AuditContext, AuditEntry, AuditEvent, AuditFilter, AuditPosition, audit_context
+from fluxforge.audit.models import AuditContext, AuditEntry, AuditEvent, AuditFilter, AuditPosition
 from fluxforge.conventions import new_id
 from fluxforge.db import Connection
 from fluxforge.telemetry import redact
@@ -24,19 +23,19 @@ def snapshot(resource: msgspec.Struct | dict[str, Any] | None) -> dict[str, Any]
 
 async def record_change(
     conn: Connection,
-    request: Request[Any, Any, Any],
+    context: AuditContext,
     tenant_id: uuid.UUID,
     action: str,
     target_id: str,
     before: msgspec.Struct | dict[str, Any] | None,
     after: msgspec.Struct | dict[str, Any] | None,
 ) -> None:
-    """Audit a change made through `request`, in the change's own transaction.
+    """Audit a change made by `context`'s actor, in the change's own transaction.
 
     The target type is the action's noun: `namespace.update` changes a `namespace`.
     """
     entry = AuditEntry(tenant_id, action, action.split(".", 1)[0], target_id, snapshot(before), snapshot(after))
-    await record(conn, audit_context(request), entry)
+    await record(conn, context, entry)
 
 
 async def record(conn: Connection, context: AuditContext, entry: AuditEntry) -> None:

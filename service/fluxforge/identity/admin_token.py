@@ -6,17 +6,11 @@ restarts keep working with the token printed at first start.
 
 from __future__ import annotations
 
-import hmac
 import os
 import secrets
 from pathlib import Path
-from typing import Any
-
-from litestar.connection import ASGIConnection
-from litestar.handlers import BaseRouteHandler
 
 from fluxforge.config import Settings
-from fluxforge.errors import Unauthorized
 
 TOKEN_PREFIX = "ffadm_"  # noqa: S105 - a prefix, not a secret
 ADMIN_PRINCIPAL = "admin:bootstrap"
@@ -43,25 +37,3 @@ def _read_token(path: Path) -> str:
     if len(token) < 16:
         raise RuntimeError(f"{path} does not hold a valid admin token; delete it to generate a new one")
     return token
-
-
-def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    header = connection.headers.get("authorization")
-    if header is None:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
-
-
-def require_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard for /v1/admin: the caller must present the bootstrap admin token."""
-    presented = bearer_token(connection)
-    expected: str = connection.app.state.admin_token
-    if presented is None or not hmac.compare_digest(presented.encode(), expected.encode()):
-        raise Unauthorized(
-            "send the platform admin token as 'Authorization: Bearer <token>'",
-            headers={"WWW-Authenticate": 'Bearer realm="fluxforge-admin"'},
-        )
-    connection.state.principal = ADMIN_PRINCIPAL

@@ -31,15 +31,16 @@ from litestar.enums import MediaType
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import Redirect
 
-from fluxforge.contract import USER_SECURITY
 from fluxforge.credentials import new_secret
-from fluxforge.errors import BadRequest, NotFound, Unauthorized, problem_responses
+from fluxforge.errors import BadRequest, NotFound, Unauthorized
 from fluxforge.identity import repository
 from fluxforge.identity.errors import InvalidLoginState, SignInRefused
 from fluxforge.identity.models import Jwks, LoginCodeGrant, LoginState, LogoutRequest, TokenRequest, TokenResponse, User
 from fluxforge.identity.oidc import OidcClient, OidcProviders, safe_error_code
 from fluxforge.identity.sessions import Sessions, SignInStore, invalid_grant, safe_return_to
-from fluxforge.rbac.access import require_user
+from fluxforge.web.access import require_user
+from fluxforge.web.contract import USER_SECURITY
+from fluxforge.web.problems import AS_PUBLISHED_502, problem_responses
 
 ProviderName = Annotated[
     str, PathParameter(description="The provider's name in FLUXFORGE_OIDC_PROVIDERS.", max_length=64)
@@ -104,7 +105,7 @@ class AuthController(Controller):
         "flow with PKCE S256, state and nonce). After the provider's callback the browser lands on "
         "/auth/complete with a one-time login code.",
         status_code=302,
-        responses=problem_responses(400, 404, 502),
+        responses=problem_responses(400, 404, 502, kinds=AS_PUBLISHED_502),
     )
     async def start_sign_in(
         self,
@@ -131,7 +132,7 @@ class AuthController(Controller):
         operation_id="FinishSignIn",
         summary="The provider's redirect back (redirects to /auth/complete with a one-time login code)",
         status_code=302,
-        responses=problem_responses(400, 403, 404, 502),
+        responses=problem_responses(400, 403, 404, 502, kinds=AS_PUBLISHED_502),
     )
     async def finish_sign_in(
         self,

@@ -16,13 +16,8 @@ from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 from litestar.typing import FieldDefinition
 
 from fluxforge.audit import repository as audit
-from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
-    Cursor,
-    IfMatchOptional,
-    IfMatchRequired,
-    Limit,
     check_version,
     decode_cursor,
     etag,
@@ -32,9 +27,7 @@ from fluxforge.conventions import (
     required_version,
 )
 from fluxforge.db import Connection
-from fluxforge.errors import Conflict, Forbidden, NotFound, problem_responses
-from fluxforge.idempotency import IdempotencyKeyHeader, remember, replay_or_claim
-from fluxforge.identity.admin_token import require_admin
+from fluxforge.errors import Conflict, Forbidden, NotFound
 from fluxforge.metering import logic, repository
 from fluxforge.metering.models import (
     METER_KEY_PATTERN,
@@ -49,8 +42,11 @@ from fluxforge.metering.models import (
     UsageReport,
     Window,
 )
-from fluxforge.rbac.access import require
-from fluxforge.tenancy.controller import TenantPath, access_of
+from fluxforge.web.access import access_of, audit_context, require, require_admin
+from fluxforge.web.contract import ADMIN_SECURITY, TENANT_SECURITY
+from fluxforge.web.idempotency import remember, replay_or_claim
+from fluxforge.web.params import Cursor, IdempotencyKeyHeader, IfMatchOptional, IfMatchRequired, Limit, TenantPath
+from fluxforge.web.problems import AS_PUBLISHED_409, problem_responses
 
 PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 """Audit rows of platform-wide changes (the platform's meters) carry the nil tenant id."""
@@ -81,7 +77,7 @@ async def _change_meter(
     if changed is current:
         return current
     saved = await repository.update_meter(conn, changed, current.version)
-    await audit.record_change(conn, request, audit_tenant, "meter.update", str(saved.id), current, saved)
+    await audit.record_change(conn, audit_context(request), audit_tenant, "meter.update", str(saved.id), current, saved)
     return saved
 
 
@@ -97,7 +93,7 @@ class MeterAdminController(Controller):
         operation_id="CreatePlatformMeter",
         summary="Define a meter that applies to every tenant",
         status_code=201,
-        responses=problem_responses(400, 401, 409, 413),
+        responses=problem_responses(400, 401, 409, 413, kinds=AS_PUBLISHED_409),
         response_headers=METER_ETAG,
     )
     async def create(
@@ -116,7 +112,9 @@ class MeterAdminController(Controller):
             if tenants := await repository.tenants_using_key(conn, data.key):
                 raise Conflict(f"{tenants} tenant(s) have a meter with key {data.key!r}; choose another key")
             meter = await repository.insert_platform_meter(conn, new_id(), data)
-            await audit.record_change(conn, request, PLATFORM_AUDIT_TENANT, "meter.create", str(meter.id), None, meter)
+            await audit.record_change(
+                conn, audit_context(request), PLATFORM_AUDIT_TENANT, "meter.create", str(meter.id), None, meter
+            )
             response = meter_response(meter, 201, f"/v1/admin/meters/{meter.key}")
             await remember(conn, request, idempotency_key, response)
         return response
@@ -147,7 +145,7 @@ class MeterAdminController(Controller):
         "/{meter:str}",
         operation_id="UpdatePlatformMeter",
         summary="Change a platform meter's definition (JSON merge patch; needs If-Match)",
-        responses=problem_responses(400, 401, 404, 409, 412, 413, 428),
+        responses=problem_responses(400, 401, 404, 409, 412, 413, 428, kinds=AS_PUBLISHED_409),
         response_headers=METER_ETAG,
     )
     async def update(
@@ -184,7 +182,7 @@ class MeterAdminController(Controller):
             check_version(expected, current.version)
             await repository.delete_meter(conn, current)
             await audit.record_change(
-                conn, request, PLATFORM_AUDIT_TENANT, "meter.delete", str(current.id), current, None
+                conn, audit_context(request), PLATFORM_AUDIT_TENANT, "meter.delete", str(current.id), current, None
             )
 
 
@@ -200,7 +198,7 @@ class MeterController(Controller):
         summary="Define a meter over the tenant's usage events",
         status_code=201,
         guards=[require("usage:write")],
-        responses=problem_responses(400, 401, 403, 404, 409, 413, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 429, kinds=AS_PUBLISHED_409),
         response_headers=METER_ETAG,
     )
     async def create(
@@ -221,7 +219,9 @@ class MeterController(Controller):
             if await repository.platform_key_taken(conn, data.key):
                 raise Conflict(f"{data.key!r} is the key of a platform meter; choose another key")
             meter = await repository.insert_meter(conn, access.tenant_id, new_id(), data)
-            await audit.record_change(conn, request, access.tenant_id, "meter.create", str(meter.id), None, meter)
+            await audit.record_change(
+                conn, audit_context(request), access.tenant_id, "meter.create", str(meter.id), None, meter
+            )
             response = meter_response(meter, 201, f"/v1/tenants/{access.tenant.slug}/meters/{meter.key}")
             await remember(conn, request, idempotency_key, response)
         return response
@@ -270,7 +270,7 @@ class MeterController(Controller):
         operation_id="UpdateMeter",
         summary="Change one of the tenant's meters (JSON merge patch; needs If-Match)",
         guards=[require("usage:write")],
-        responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 428, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 428, 429, kinds=AS_PUBLISHED_409),
         response_headers=METER_ETAG,
     )
     async def update(
@@ -311,7 +311,9 @@ class MeterController(Controller):
             current = await _own_meter(conn, access.tenant_id, meter)
             check_version(expected, current.version)
             await repository.delete_meter(conn, current)
-            await audit.record_change(conn, request, access.tenant_id, "meter.delete", str(current.id), current, None)
+            await audit.record_change(
+                conn, audit_context(request), access.tenant_id, "meter.delete", str(current.id), current, None
+            )
 
 
 async def _own_meter(conn: Connection, tenant_id: uuid.UUID, key: str) -> Meter:

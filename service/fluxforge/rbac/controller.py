@@ -14,25 +14,11 @@ from litestar.datastructures import ResponseHeader, State
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
-from fluxforge.contract import TENANT_SECURITY
-from fluxforge.conventions import (
-    DEFAULT_LIMIT,
-    Cursor,
-    IfMatchRequired,
-    Limit,
-    check_version,
-    decode_cursor,
-    etag,
-    new_id,
-    page_of,
-    required_version,
-)
+from fluxforge.conventions import DEFAULT_LIMIT, check_version, decode_cursor, etag, new_id, page_of, required_version
 from fluxforge.credentials import new_secret, secret_hash
 from fluxforge.db import Connection
-from fluxforge.errors import Conflict, Forbidden, InvalidRequest, NotFound, problem_responses
-from fluxforge.idempotency import IdempotencyKeyHeader, remember, replay_or_claim
+from fluxforge.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from fluxforge.rbac import repository
-from fluxforge.rbac.access import API_KEY_PREFIX, require
 from fluxforge.rbac.models import (
     ApiKey,
     ApiKeyCreate,
@@ -48,7 +34,12 @@ from fluxforge.rbac.models import (
     TenantAccess,
 )
 from fluxforge.rbac.permissions import ALL_PERMISSIONS, BUILTIN_ROLES, effective_role_permissions
-from fluxforge.tenancy.controller import TenantPath, access_of, invalidate
+from fluxforge.web.access import API_KEY_PREFIX, access_of, audit_context, invalidate, require
+from fluxforge.web.contract import TENANT_SECURITY
+from fluxforge.web.idempotency import remember, replay_or_claim
+from fluxforge.web.params import Cursor, IdempotencyKeyHeader, IfMatchRequired, Limit, TenantPath
+from fluxforge.web.problems import AS_PUBLISHED_409, problem_responses
+from fluxforge.web.services import services_of
 
 RoleRef = Annotated[str, PathParameter(description="The custom role's name.", max_length=40)]
 IdRef = Annotated[uuid.UUID, PathParameter(description="The id.")]
@@ -89,7 +80,7 @@ async def grantable(
 async def namespace_id_of(request: Request[Any, Any, Any], access: TenantAccess, name: str | None) -> uuid.UUID | None:
     if name is None:
         return None
-    found: uuid.UUID | None = await request.app.state.access_control.namespace(access.tenant_id, name)
+    found: uuid.UUID | None = await services_of(request.app).access.namespace(access.tenant_id, name)
     if found is None or not access.grants.sees_namespace(found):
         raise NotFound(f"no namespace {name!r}")
     return found
@@ -116,7 +107,7 @@ class RoleController(Controller):
         summary="Create a custom role from the permission vocabulary",
         status_code=201,
         guards=[require("role:write")],
-        responses=problem_responses(400, 401, 403, 404, 409, 413, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 429, kinds=AS_PUBLISHED_409),
         response_headers=ROLE_ETAG,
     )
     async def create_role(
@@ -138,7 +129,9 @@ class RoleController(Controller):
             if replay is not None:
                 return replay
             role = await repository.insert_role(conn, access.tenant_id, data.name, data.description, data.permissions)
-            await audit.record_change(conn, request, access.tenant_id, "role.create", role.name, None, role)
+            await audit.record_change(
+                conn, audit_context(request), access.tenant_id, "role.create", role.name, None, role
+            )
             response = Response(role, status_code=201, headers={"ETag": etag(role.version or 1)})
             await remember(conn, request, idempotency_key, response)
         return response
@@ -174,7 +167,9 @@ class RoleController(Controller):
             description = data.description if isinstance(data.description, str) else current.description
             permissions = data.permissions if isinstance(data.permissions, list) else current.permissions
             saved = await repository.update_role(conn, role, description, permissions)
-            await audit.record_change(conn, request, access.tenant_id, "role.update", role, current, saved)
+            await audit.record_change(
+                conn, audit_context(request), access.tenant_id, "role.update", role, current, saved
+            )
         await invalidate(request, access.tenant_id)
         return Response(saved, headers={"ETag": etag(saved.version or 1)})
 
@@ -183,7 +178,7 @@ class RoleController(Controller):
         operation_id="DeleteRole",
         summary="Delete a custom role that no binding uses",
         guards=[require("role:write")],
-        responses=problem_responses(400, 401, 403, 404, 409, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 429, kinds=AS_PUBLISHED_409),
     )
     async def delete_role(
         self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, role: RoleRef
@@ -194,7 +189,9 @@ class RoleController(Controller):
             if current is None:
                 raise NotFound(f"no custom role {role!r}")
             await repository.delete_role(conn, role)
-            await audit.record_change(conn, request, access.tenant_id, "role.delete", role, current, None)
+            await audit.record_change(
+                conn, audit_context(request), access.tenant_id, "role.delete", role, current, None
+            )
         await invalidate(request, access.tenant_id)
 
 
@@ -229,7 +226,7 @@ class RoleBindingController(Controller):
         summary="Grant a role to a member or an API key, tenant-wide or in one namespace",
         status_code=201,
         guards=[require("rolebinding:write")],
-        responses=problem_responses(400, 401, 403, 404, 409, 413, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 429, kinds=AS_PUBLISHED_409),
     )
     async def create_binding(
         self,
@@ -262,7 +259,7 @@ class RoleBindingController(Controller):
             assert found is not None
             binding = found[0]
             await audit.record_change(
-                conn, request, access.tenant_id, "rolebinding.create", str(binding.id), None, binding
+                conn, audit_context(request), access.tenant_id, "rolebinding.create", str(binding.id), None, binding
             )
             response = Response(binding, status_code=201)
             await remember(conn, request, idempotency_key, response)
@@ -274,7 +271,7 @@ class RoleBindingController(Controller):
         operation_id="DeleteRoleBinding",
         summary="Revoke a role binding; it stops working everywhere within a second",
         guards=[require("rolebinding:write")],
-        responses=problem_responses(400, 401, 403, 404, 409, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 429, kinds=AS_PUBLISHED_409),
     )
     async def delete_binding(
         self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, binding_id: IdRef
@@ -292,7 +289,7 @@ class RoleBindingController(Controller):
                     raise Conflict("this is the tenant's last owner; make someone else owner first")
             await repository.delete_binding(conn, binding_id)
             await audit.record_change(
-                conn, request, access.tenant_id, "rolebinding.delete", str(binding_id), binding, None
+                conn, audit_context(request), access.tenant_id, "rolebinding.delete", str(binding_id), binding, None
             )
         await invalidate(request, access.tenant_id)
 
@@ -353,7 +350,9 @@ class ApiKeyController(Controller):
             )
             key = await repository.get_api_key(conn, key_id)
             assert key is not None
-            await audit.record_change(conn, request, access.tenant_id, "apikey.create", str(key_id), None, key)
+            await audit.record_change(
+                conn, audit_context(request), access.tenant_id, "apikey.create", str(key_id), None, key
+            )
         return Response(ApiKeyCreated(**msgspec.structs.asdict(key), secret=secret), status_code=201)
 
     @get(
@@ -395,6 +394,8 @@ class ApiKeyController(Controller):
             after = await repository.revoke_api_key(conn, key_id)
             assert after is not None
             if before.revoked_at is None:
-                await audit.record_change(conn, request, access.tenant_id, "apikey.revoke", str(key_id), before, after)
+                await audit.record_change(
+                    conn, audit_context(request), access.tenant_id, "apikey.revoke", str(key_id), before, after
+                )
         await invalidate(request, access.tenant_id)
         return after

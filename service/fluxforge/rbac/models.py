@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from fluxforge.conventions import NamespaceName
 from fluxforge.rbac.permissions import Grants, Permission
-from fluxforge.tenancy.models import NamespaceName
 
 RoleName = Annotated[
     str,

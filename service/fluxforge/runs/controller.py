@@ -20,26 +20,12 @@ from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParam
 from litestar.response import ServerSentEvent
 
 from fluxforge.audit import repository as audit
-from fluxforge.contract import TENANT_SECURITY
-from fluxforge.conventions import (
-    DEFAULT_LIMIT,
-    Cursor,
-    IfMatchOptional,
-    Limit,
-    check_version,
-    decode_cursor,
-    etag,
-    new_id,
-    optional_version,
-    page_of,
-)
+from fluxforge.conventions import DEFAULT_LIMIT, check_version, decode_cursor, etag, new_id, optional_version, page_of
 from fluxforge.db import Connection
-from fluxforge.errors import BadRequest, Conflict, FieldError, InvalidRequest, NotFound, ProblemError, problem_responses
-from fluxforge.idempotency import IdempotencyKeyHeader, remember, replay_or_claim
-from fluxforge.rbac.access import require
+from fluxforge.errors import BadRequest, Conflict, FieldError, InvalidRequest, NotFound, ProblemError
 from fluxforge.rbac.models import TenantAccess
 from fluxforge.runs import events as run_events
-from fluxforge.runs import logic, repository
+from fluxforge.runs import logic, progress, repository
 from fluxforge.runs.models import (
     MAX_INPUTS_BYTES,
     ReplayReport,
@@ -50,9 +36,12 @@ from fluxforge.runs.models import (
     RunTrace,
     TraceDiff,
 )
-from fluxforge.scheduler import progress
-from fluxforge.scheduler.states import RunState, run_transition
-from fluxforge.tenancy.controller import NamespaceRef, TenantPath, access_of
+from fluxforge.runs.states import RunState, run_transition
+from fluxforge.web.access import access_of, audit_context, require
+from fluxforge.web.contract import TENANT_SECURITY
+from fluxforge.web.idempotency import remember, replay_or_claim
+from fluxforge.web.params import Cursor, IdempotencyKeyHeader, IfMatchOptional, Limit, NamespacePath, TenantPath
+from fluxforge.web.problems import AS_PUBLISHED_409, problem_responses
 from fluxforge.workflows import dag
 from fluxforge.workflows import repository as workflows
 from fluxforge.workflows.models import WorkflowSpec
@@ -68,7 +57,7 @@ _SEQ = re.compile(r"[0-9]{1,19}")
 
 
 class SchedulerDraining(ProblemError):
-    kind, title, status = "scheduler-draining", "The scheduler is draining; new runs are refused", 503
+    kind = "scheduler-draining"
 
 
 def run_response(run: Run, status_code: int = 200, location: str | None = None) -> Response[Run]:
@@ -135,7 +124,7 @@ class RunController(Controller):
         status_code=201,
         guards=[require("run:create")],
         request_max_body_size=MAX_INPUTS_BYTES + 4096,
-        responses=problem_responses(400, 401, 403, 404, 409, 413, 429, 503),
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 429, 503, kinds=AS_PUBLISHED_409),
         response_headers=[
             *ETAG_HEADER,
             ResponseHeader(name="Location", description="URL of the new run.", documentation_only=True),
@@ -146,7 +135,7 @@ class RunController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        namespace: NamespaceRef,
+        namespace: NamespacePath,
         data: JSONBody[RunCreate],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[Run]:
@@ -202,7 +191,7 @@ class RunController(Controller):
             run = await _run_or_404(conn, access, run_id)
             await audit.record_change(
                 conn,
-                request,
+                audit_context(request),
                 access.tenant_id,
                 "run.create",
                 str(run_id),
@@ -225,7 +214,7 @@ class RunController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        namespace: NamespaceRef,
+        namespace: NamespacePath,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
         run_state: Annotated[
@@ -259,7 +248,12 @@ class RunController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def get_one(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, namespace: NamespaceRef, run_id: RunRef
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        tenant: TenantPath,
+        namespace: NamespacePath,
+        run_id: RunRef,
     ) -> Response[Run]:
         access = access_of(request)
         async with state.db.tenant(access.tenant_id) as conn:
@@ -274,7 +268,7 @@ class RunController(Controller):
         guards=[require("run:cancel")],
         responses={
             200: ResponseSpec(data_container=Run, description="The run was pending and is now cancelled."),
-            **problem_responses(400, 401, 403, 404, 409, 412, 429),
+            **problem_responses(400, 401, 403, 404, 409, 412, 429, kinds=AS_PUBLISHED_409),
         },
         response_headers=ETAG_HEADER,
     )
@@ -283,7 +277,7 @@ class RunController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        namespace: NamespaceRef,
+        namespace: NamespacePath,
         run_id: RunRef,
         if_match: IfMatchOptional = None,
     ) -> Response[Run]:
@@ -306,7 +300,7 @@ class RunController(Controller):
             after = await _run_or_404(conn, access, run_id)
             await audit.record_change(
                 conn,
-                request,
+                audit_context(request),
                 access.tenant_id,
                 "run.cancel",
                 str(run_id),
@@ -337,7 +331,7 @@ class RunController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        namespace: NamespaceRef,
+        namespace: NamespacePath,
         run_id: RunRef,
         after: Annotated[
             int | None,
@@ -381,7 +375,12 @@ class RunController(Controller):
         responses=problem_responses(400, 401, 403, 404, 429),
     )
     async def trace(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, namespace: NamespaceRef, run_id: RunRef
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        tenant: TenantPath,
+        namespace: NamespacePath,
+        run_id: RunRef,
     ) -> RunTrace:
         access = access_of(request)
         async with state.db.tenant(access.tenant_id) as conn:
@@ -397,7 +396,12 @@ class RunController(Controller):
         responses=problem_responses(400, 401, 403, 404, 429),
     )
     async def replay(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, namespace: NamespaceRef, run_id: RunRef
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        tenant: TenantPath,
+        namespace: NamespacePath,
+        run_id: RunRef,
     ) -> ReplayReport:
         """Changes nothing. `verified` is false with the first `divergence` (step, field,
         expected, got) when the record is not what the plan, the inputs and the recorded
@@ -420,14 +424,14 @@ class RunController(Controller):
         operation_id="DiffRunTraces",
         summary="What differs between this run's trace and another run's of the same workflow",
         guards=[require("run:read")],
-        responses=problem_responses(400, 401, 403, 404, 409, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 429, kinds=AS_PUBLISHED_409),
     )
     async def diff(
         self,
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        namespace: NamespaceRef,
+        namespace: NamespacePath,
         run_id: RunRef,
         other: Annotated[uuid.UUID, QueryParameter(description="The run to compare with.")],
     ) -> TraceDiff:

@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 from fluxforge.db import Database
 from fluxforge.runs import repository
 from fluxforge.runs.models import RunEvent
-from fluxforge.scheduler.states import TERMINAL_RUN_STATES
+from fluxforge.runs.states import TERMINAL_RUN_STATES
 
 log = logging.getLogger("fluxforge.runs")
 PAGE = 500

@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from fluxforge.runs import retry
 from fluxforge.runs.models import (
     Divergence,
     ReplayReport,
@@ -26,8 +27,7 @@ from fluxforge.runs.models import (
     TraceDiff,
     TraceDifference,
 )
-from fluxforge.scheduler import retry
-from fluxforge.scheduler.states import RunState, StepState, run_outcome
+from fluxforge.runs.states import RunState, StepState, run_outcome
 from fluxforge.workflows import dag
 from fluxforge.workflows.models import WorkflowSpec
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from fluxforge.scheduler.states import RunState, StepState
+from fluxforge.runs.states import RunState, StepState
 from fluxforge.workflows.models import ErrorKind, WorkflowName
 
 MIN_PRIORITY, MAX_PRIORITY = -10, 10

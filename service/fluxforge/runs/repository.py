@@ -16,7 +16,7 @@ import msgspec
 
 from fluxforge.db import Connection
 from fluxforge.runs.models import Run, RunEvent, RunSummary, SchedulerStatus
-from fluxforge.scheduler.progress import StepView
+from fluxforge.runs.progress import StepView
 
 NOTIFY_CHANNEL = "fluxforge_scheduler"
 """Workers LISTEN here: `run` (a run was queued), `cancel:<run id>`, `admission`."""

@@ -11,12 +11,13 @@ from litestar.params import JSONBody
 from redis.exceptions import RedisError
 
 from fluxforge.audit import repository as audit
-from fluxforge.contract import ADMIN_SECURITY
-from fluxforge.conventions import IfMatchRequired, check_version, etag, required_version
-from fluxforge.errors import problem_responses
-from fluxforge.identity.admin_token import require_admin
+from fluxforge.conventions import check_version, etag, required_version
 from fluxforge.runs import repository
 from fluxforge.runs.models import SchedulerStatus, SchedulerUpdate
+from fluxforge.web.access import audit_context, require_admin
+from fluxforge.web.contract import ADMIN_SECURITY
+from fluxforge.web.params import IfMatchRequired
+from fluxforge.web.problems import problem_responses
 
 PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 """Audit rows of platform-wide changes carry the nil tenant id."""
@@ -78,7 +79,7 @@ class SchedulerAdminController(Controller):
                 saved = await repository.set_admission(conn, data.mode, data.reason, request.state.principal)
                 await audit.record_change(
                     conn,
-                    request,
+                    audit_context(request),
                     PLATFORM_AUDIT_TENANT,
                     "scheduler.update",
                     "admission",

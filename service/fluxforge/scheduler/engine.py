@@ -38,9 +38,10 @@ from redis.exceptions import RedisError
 from fluxforge.config import Settings
 from fluxforge.db import Database
 from fluxforge.metering.selfmeter import record_usage
+from fluxforge.runs import progress
 from fluxforge.runs.events import events_channel
 from fluxforge.runs.repository import NOTIFY_CHANNEL
-from fluxforge.scheduler import fairness, progress
+from fluxforge.scheduler import fairness
 from fluxforge.scheduler import repository as sql
 from fluxforge.scheduler.breaker import BreakerConfig
 from fluxforge.scheduler.breaker_store import SharedBreakers

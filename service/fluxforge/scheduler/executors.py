@@ -34,8 +34,8 @@ import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from fluxforge.runs.progress import AttemptResult
 from fluxforge.scheduler.breaker_store import SharedBreakers
-from fluxforge.scheduler.progress import AttemptResult
 from fluxforge.workflows.models import HTTP_METHODS, MAX_TIMEOUT_SECONDS, ErrorKind
 
 MAX_BODY_BYTES = 256 * 1024

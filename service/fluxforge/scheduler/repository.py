@@ -23,8 +23,8 @@ import asyncpg
 import msgspec
 
 from fluxforge.db import Connection
+from fluxforge.runs.progress import Advance, StepView
 from fluxforge.scheduler.fairness import Candidate
-from fluxforge.scheduler.progress import Advance, StepView
 
 ACTIVE_STATES = ["running", "cancelling"]
 CLAIM_LOCK = 0x6666_7363_6865_64  # serialises claims of queued runs, so concurrency limits are exact

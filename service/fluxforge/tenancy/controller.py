@@ -3,22 +3,16 @@ self-service tenants for signed-in users (/v1/tenants) and namespaces inside the
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import ResponseHeader, State
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from fluxforge.audit import repository as audit
-from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY, USER_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
-    Cursor,
-    IfMatchOptional,
-    IfMatchRequired,
-    Limit,
     check_version,
     decode_cursor,
     etag,
@@ -28,15 +22,8 @@ from fluxforge.conventions import (
     required_version,
 )
 from fluxforge.db import Connection
-from fluxforge.errors import NotFound, problem_responses
-from fluxforge.idempotency import (
-    IdempotencyKeyHeader,
-    remember,
-    replay_or_claim,
-)
-from fluxforge.identity.admin_token import require_admin
+from fluxforge.errors import NotFound
 from fluxforge.rbac import repository as rbac_repository
-from fluxforge.rbac.access import require, require_user
 from fluxforge.rbac.models import Principal, TenantAccess
 from fluxforge.tenancy import logic, repository
 from fluxforge.tenancy.models import (
@@ -51,8 +38,20 @@ from fluxforge.tenancy.models import (
     TenantStatus,
     TenantUpdate,
 )
+from fluxforge.web.access import access_of, audit_context, invalidate, require, require_admin, require_user
+from fluxforge.web.contract import ADMIN_SECURITY, TENANT_SECURITY, USER_SECURITY
+from fluxforge.web.idempotency import remember, replay_or_claim
+from fluxforge.web.params import (
+    Cursor,
+    IdempotencyKeyHeader,
+    IfMatchOptional,
+    IfMatchRequired,
+    Limit,
+    NamespacePath,
+    TenantPath,
+)
+from fluxforge.web.problems import problem_responses
 
-TenantRef = Annotated[str, PathParameter(description="The tenant's id or slug.", max_length=64)]
 ETAG_HEADER = [
     ResponseHeader(name="ETag", description="The tenant's version; send it back in If-Match.", documentation_only=True)
 ]
@@ -79,7 +78,7 @@ async def _save_change(
     if changed is current:
         return current
     saved = await repository.update(conn, changed, current.version)
-    await audit.record_change(conn, request, saved.id, action, str(saved.id), current, saved)
+    await audit.record_change(conn, audit_context(request), saved.id, action, str(saved.id), current, saved)
     return saved
 
 
@@ -111,7 +110,9 @@ class TenantAdminController(Controller):
             if replay is not None:
                 return replay
             tenant = await repository.insert(conn, new_id(), data.slug, data.display_name.strip())
-            await audit.record_change(conn, request, tenant.id, "tenant.create", str(tenant.id), None, tenant)
+            await audit.record_change(
+                conn, audit_context(request), tenant.id, "tenant.create", str(tenant.id), None, tenant
+            )
             response = tenant_response(tenant, 201)
             await remember(conn, request, idempotency_key, response)
         return response
@@ -139,7 +140,7 @@ class TenantAdminController(Controller):
         responses=problem_responses(400, 401, 404),
         response_headers=ETAG_HEADER,
     )
-    async def get_tenant(self, state: State, tenant: TenantRef) -> Response[Tenant]:
+    async def get_tenant(self, state: State, tenant: TenantPath) -> Response[Tenant]:
         async with state.db.platform() as conn:
             found = await _get_or_404(conn, tenant)
         return tenant_response(found)
@@ -155,7 +156,7 @@ class TenantAdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        tenant: TenantRef,
+        tenant: TenantPath,
         data: JSONBody[TenantPatch],
         if_match: IfMatchRequired = None,
     ) -> Response[Tenant]:
@@ -179,7 +180,7 @@ class TenantAdminController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def delete_tenant(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantRef, if_match: IfMatchOptional = None
+        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, if_match: IfMatchOptional = None
     ) -> Response[Tenant]:
         expected = optional_version(if_match)
         async with state.db.platform() as conn:
@@ -193,19 +194,7 @@ class TenantAdminController(Controller):
 
 # --- self-service: a signed-in user's tenants ----------------------------------------------
 
-NamespaceRef = Annotated[str, PathParameter(description="The namespace's name.", max_length=63)]
-TenantPath = Annotated[str, PathParameter(description="The tenant's id or slug.", max_length=64)]
 DEFAULT_NAMESPACE = "default"
-
-
-def access_of(request: Request[Any, Any, Any]) -> TenantAccess:
-    access: TenantAccess = request.state.access
-    return access
-
-
-async def invalidate(request: Request[Any, Any, Any], tenant_id: uuid.UUID) -> None:
-    """After a committed change to who may do what: every process drops its cached grants."""
-    await request.app.state.access_control.cache.invalidate(tenant_id)
 
 
 class TenantController(Controller):
@@ -249,8 +238,12 @@ class TenantController(Controller):
                 namespace_id=None,
                 created_by=user.id,
             )
-            await audit.record_change(conn, request, tenant.id, "tenant.create", str(tenant.id), None, tenant)
-            await audit.record_change(conn, request, tenant.id, "namespace.create", str(namespace.id), None, namespace)
+            await audit.record_change(
+                conn, audit_context(request), tenant.id, "tenant.create", str(tenant.id), None, tenant
+            )
+            await audit.record_change(
+                conn, audit_context(request), tenant.id, "namespace.create", str(namespace.id), None, namespace
+            )
             response = Response(
                 tenant, status_code=201, headers={"ETag": etag(tenant.version), "Location": f"/v1/tenants/{tenant.id}"}
             )
@@ -392,7 +385,7 @@ class NamespaceController(Controller):
                 labels=data.labels,
             )
             await audit.record_change(
-                conn, request, access.tenant_id, "namespace.create", str(namespace.id), None, namespace
+                conn, audit_context(request), access.tenant_id, "namespace.create", str(namespace.id), None, namespace
             )
             response = namespace_response(namespace, 201)
             await remember(conn, request, idempotency_key, response)
@@ -432,7 +425,7 @@ class NamespaceController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def get_one(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, namespace: NamespaceRef
+        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, namespace: NamespacePath
     ) -> Response[Namespace]:
         access = access_of(request)
         async with state.db.tenant(access.tenant_id) as conn:
@@ -453,7 +446,7 @@ class NamespaceController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        namespace: NamespaceRef,
+        namespace: NamespacePath,
         data: JSONBody[NamespacePatch],
         if_match: IfMatchRequired = None,
     ) -> Response[Namespace]:
@@ -481,7 +474,7 @@ class NamespaceController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        namespace: NamespaceRef,
+        namespace: NamespacePath,
         if_match: IfMatchOptional = None,
     ) -> Response[Namespace]:
         expected = optional_version(if_match)
@@ -502,5 +495,5 @@ async def _save_namespace(
         return current
     saved = await repository.update_namespace(conn, changed, current.version)
     access = access_of(request)
-    await audit.record_change(conn, request, access.tenant_id, action, str(saved.id), current, saved)
+    await audit.record_change(conn, audit_context(request), access.tenant_id, action, str(saved.id), current, saved)
     return saved

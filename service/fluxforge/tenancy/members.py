@@ -16,16 +16,13 @@ from litestar.datastructures import State
 from litestar.params import JSONBody, PathParameter
 
 from fluxforge.audit import repository as audit
-from fluxforge.contract import TENANT_SECURITY, USER_SECURITY
-from fluxforge.conventions import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, new_id, page_of
+from fluxforge.conventions import DEFAULT_LIMIT, decode_cursor, new_id, page_of
 from fluxforge.credentials import new_secret, secret_hash
-from fluxforge.errors import Conflict, Forbidden, NotFound, problem_responses
+from fluxforge.errors import Conflict, Forbidden, NotFound
 from fluxforge.rbac import repository as rbac_repository
-from fluxforge.rbac.access import require, require_user
 from fluxforge.rbac.controller import grantable, namespace_id_of
 from fluxforge.rbac.models import Principal
 from fluxforge.tenancy import repository
-from fluxforge.tenancy.controller import TenantPath, access_of, invalidate
 from fluxforge.tenancy.models import (
     Invitation,
     InvitationAccept,
@@ -34,6 +31,10 @@ from fluxforge.tenancy.models import (
     InvitationPage,
     MemberPage,
 )
+from fluxforge.web.access import access_of, audit_context, invalidate, require, require_user
+from fluxforge.web.contract import TENANT_SECURITY, USER_SECURITY
+from fluxforge.web.params import Cursor, Limit, TenantPath
+from fluxforge.web.problems import AS_PUBLISHED_409, problem_responses
 
 INVITATION_TOKEN_PREFIX = "ffinv_"  # noqa: S105 - a prefix, not a secret
 UserRef = Annotated[uuid.UUID, PathParameter(description="The member's user id.")]
@@ -71,7 +72,7 @@ class MemberController(Controller):
         summary="Remove a member and all their role bindings (never the last owner)",
         guards=[require("member:remove")],
         security=TENANT_SECURITY,
-        responses=problem_responses(400, 401, 403, 404, 409, 429),
+        responses=problem_responses(400, 401, 403, 404, 409, 429, kinds=AS_PUBLISHED_409),
     )
     async def remove_member(
         self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, user_id: UserRef
@@ -88,7 +89,13 @@ class MemberController(Controller):
                     raise Forbidden("only an owner may remove an owner")
             await repository.remove_member(conn, user_id)
             await audit.record_change(
-                conn, request, access.tenant_id, "member.remove", str(user_id), {"user_id": str(user_id)}, None
+                conn,
+                audit_context(request),
+                access.tenant_id,
+                "member.remove",
+                str(user_id),
+                {"user_id": str(user_id)},
+                None,
             )
         await invalidate(request, access.tenant_id)
 
@@ -125,7 +132,13 @@ class InvitationController(Controller):
                 expires_at=datetime.now(UTC) + timedelta(hours=data.expires_in_hours),
             )
             await audit.record_change(
-                conn, request, access.tenant_id, "invitation.create", str(invitation.id), None, invitation
+                conn,
+                audit_context(request),
+                access.tenant_id,
+                "invitation.create",
+                str(invitation.id),
+                None,
+                invitation,
             )
         return Response(InvitationCreated(**msgspec.structs.asdict(invitation), token=token), status_code=201)
 
@@ -172,7 +185,13 @@ class InvitationController(Controller):
             assert after is not None
             if after.status != before.status:
                 await audit.record_change(
-                    conn, request, access.tenant_id, "invitation.revoke", str(invitation_id), before, after
+                    conn,
+                    audit_context(request),
+                    access.tenant_id,
+                    "invitation.revoke",
+                    str(invitation_id),
+                    before,
+                    after,
                 )
         return after
 
@@ -213,7 +232,7 @@ class InvitationAcceptController(Controller):
                 created_by=user.id,
             )
             await audit.record_change(
-                conn, request, tenant_id, "invitation.accept", str(invitation.id), None, invitation
+                conn, audit_context(request), tenant_id, "invitation.accept", str(invitation.id), None, invitation
             )
         await invalidate(request, tenant_id)
         return invitation

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from fluxforge.conventions import NamespaceName
+
 SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$"
 
 Slug = Annotated[
@@ -65,16 +67,6 @@ class TenantUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omi
     display_name: DisplayName | msgspec.UnsetType = msgspec.UNSET
 
 
-NamespaceName = Annotated[
-    str,
-    msgspec.Meta(
-        min_length=1,
-        max_length=63,
-        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
-        description="A DNS label, as Kubernetes names namespaces: lowercase letters, digits and hyphens.",
-        examples=["production"],
-    ),
-]
 Labels = Annotated[dict[str, Annotated[str, msgspec.Meta(max_length=63)]], msgspec.Meta(max_length=64)]
 
 

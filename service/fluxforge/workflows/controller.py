@@ -20,13 +20,8 @@ from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, 
 from litestar.params import PathParameter, QueryParameter
 
 from fluxforge.audit import repository as audit
-from fluxforge.contract import TENANT_SECURITY, ContractOperation
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
-    Cursor,
-    IfMatchOptional,
-    IfMatchRequired,
-    Limit,
     check_version,
     decode_cursor,
     etag,
@@ -36,11 +31,21 @@ from fluxforge.conventions import (
     required_version,
 )
 from fluxforge.db import Connection
-from fluxforge.errors import BadRequest, Conflict, FieldError, InvalidRequest, NotFound, problem_responses
-from fluxforge.idempotency import IdempotencyKeyHeader, remember, replay_or_claim
-from fluxforge.rbac.access import require
+from fluxforge.errors import BadRequest, Conflict, FieldError, InvalidRequest, NotFound
 from fluxforge.rbac.models import TenantAccess
-from fluxforge.tenancy.controller import NamespaceRef, TenantPath, access_of
+from fluxforge.web.access import access_of, audit_context, require
+from fluxforge.web.contract import TENANT_SECURITY, ContractOperation
+from fluxforge.web.idempotency import remember, replay_or_claim
+from fluxforge.web.params import (
+    Cursor,
+    IdempotencyKeyHeader,
+    IfMatchOptional,
+    IfMatchRequired,
+    Limit,
+    NamespacePath,
+    TenantPath,
+)
+from fluxforge.web.problems import AS_PUBLISHED_409, problem_responses
 from fluxforge.workflows import dag, manifest, repository
 from fluxforge.workflows.models import (
     MAX_MANIFEST_BYTES,
@@ -155,7 +160,7 @@ class WorkflowController(Controller):
                 description="A live workflow of that name already has exactly this manifest; nothing changed.",
                 generate_examples=False,
             ),
-            **problem_responses(400, 401, 403, 404, 409, 413, 415, 429),
+            **problem_responses(400, 401, 403, 404, 409, 413, 415, 429, kinds=AS_PUBLISHED_409),
         },
         response_headers=[
             *ETAG_HEADER,
@@ -167,7 +172,7 @@ class WorkflowController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        namespace: NamespaceRef,
+        namespace: NamespacePath,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[Workflow]:
         access = access_of(request)
@@ -191,7 +196,13 @@ class WorkflowController(Controller):
             )
             if created is not None:
                 await audit.record_change(
-                    conn, request, access.tenant_id, "workflow.create", str(created.id), None, summary_of(created)
+                    conn,
+                    audit_context(request),
+                    access.tenant_id,
+                    "workflow.create",
+                    str(created.id),
+                    None,
+                    summary_of(created),
                 )
                 result, status_code = created, 201
             else:
@@ -218,7 +229,7 @@ class WorkflowController(Controller):
         responses=problem_responses(400, 401, 403, 404, 413, 415, 429),
     )
     async def validate(
-        self, request: Request[Any, Any, Any], tenant: TenantPath, namespace: NamespaceRef
+        self, request: Request[Any, Any, Any], tenant: TenantPath, namespace: NamespacePath
     ) -> ValidationResult:
         found = await _read_manifest(request)
         return ValidationResult(
@@ -237,7 +248,7 @@ class WorkflowController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        namespace: NamespaceRef,
+        namespace: NamespacePath,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> WorkflowPage:
@@ -261,7 +272,7 @@ class WorkflowController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        namespace: NamespaceRef,
+        namespace: NamespacePath,
         name: WorkflowRef,
         version: Annotated[
             int | None, QueryParameter(ge=1, le=MAX_VERSION, description="A version (default: the latest).")
@@ -292,7 +303,7 @@ class WorkflowController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        namespace: NamespaceRef,
+        namespace: NamespacePath,
         name: WorkflowRef,
         if_match: IfMatchRequired = None,
     ) -> Response[Workflow]:
@@ -315,7 +326,7 @@ class WorkflowController(Controller):
             )
             await audit.record_change(
                 conn,
-                request,
+                audit_context(request),
                 access.tenant_id,
                 "workflow.update",
                 str(saved.id),
@@ -338,7 +349,7 @@ class WorkflowController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        namespace: NamespaceRef,
+        namespace: NamespacePath,
         name: WorkflowRef,
         if_match: IfMatchOptional = None,
     ) -> Response[Workflow]:
@@ -350,7 +361,7 @@ class WorkflowController(Controller):
             deleted = await repository.soft_delete(conn, current, access.tenant_id, datetime.now(UTC))
             await audit.record_change(
                 conn,
-                request,
+                audit_context(request),
                 access.tenant_id,
                 "workflow.delete",
                 str(deleted.id),
@@ -371,7 +382,7 @@ class WorkflowController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         tenant: TenantPath,
-        namespace: NamespaceRef,
+        namespace: NamespacePath,
         name: WorkflowRef,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,

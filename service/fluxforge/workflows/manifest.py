@@ -41,11 +41,11 @@ MAX_REPORTED_ERRORS = 100
 
 
 class UnsupportedMediaType(ProblemError):
-    kind, title, status = "unsupported-media-type", "Unsupported media type", 415
+    kind = "unsupported-media-type"
 
 
 class ManifestTooLarge(ProblemError):
-    kind, title, status = "payload-too-large", "Request body too large", 413
+    kind = "payload-too-large"
 
 
 def format_of(content_type: str | None) -> Format:

@@ -34,13 +34,8 @@ from fluxforge.billing.catalog.models import (
     SubscriptionRequest,
 )
 from fluxforge.billing.catalog.pricing import PlanVersion
-from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY
 from fluxforge.conventions import (
     DEFAULT_LIMIT,
-    Cursor,
-    IfMatchOptional,
-    IfMatchRequired,
-    Limit,
     check_version,
     decode_cursor,
     etag,
@@ -50,11 +45,12 @@ from fluxforge.conventions import (
     required_version,
 )
 from fluxforge.db import Connection
-from fluxforge.errors import FieldError, NotFound, problem_responses
-from fluxforge.idempotency import IdempotencyKeyHeader, remember, replay_or_claim
-from fluxforge.identity.admin_token import require_admin
-from fluxforge.rbac.access import require
-from fluxforge.tenancy.controller import TenantPath, access_of
+from fluxforge.errors import FieldError, NotFound
+from fluxforge.web.access import access_of, audit_context, require, require_admin
+from fluxforge.web.contract import ADMIN_SECURITY, TENANT_SECURITY
+from fluxforge.web.idempotency import remember, replay_or_claim
+from fluxforge.web.params import Cursor, IdempotencyKeyHeader, IfMatchOptional, IfMatchRequired, Limit, TenantPath
+from fluxforge.web.problems import problem_responses
 
 PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 """Plans belong to no tenant: their audit events are filed under the nil UUID (platform scope)."""
@@ -139,7 +135,9 @@ class PlanAdminController(Controller):
                 created_by=request.state.principal,
             )
             plan = logic.plan_view(created, [first], now)
-            await audit.record_change(conn, request, PLATFORM_AUDIT_TENANT, "plan.create", str(plan.id), None, plan)
+            await audit.record_change(
+                conn, audit_context(request), PLATFORM_AUDIT_TENANT, "plan.create", str(plan.id), None, plan
+            )
             response = plan_response(plan, 201)
             await remember(conn, request, idempotency_key, response)
         return response
@@ -196,7 +194,13 @@ class PlanAdminController(Controller):
             if changed is not current:
                 changed = await repository.update_plan(conn, changed, current.version)
                 await audit.record_change(
-                    conn, request, PLATFORM_AUDIT_TENANT, "plan.update", str(current.id), current, changed
+                    conn,
+                    audit_context(request),
+                    PLATFORM_AUDIT_TENANT,
+                    "plan.update",
+                    str(current.id),
+                    current,
+                    changed,
                 )
             (view,) = await _plan_views(conn, [changed])
         return plan_response(view)
@@ -245,7 +249,7 @@ class PlanAdminController(Controller):
             )
             await audit.record_change(
                 conn,
-                request,
+                audit_context(request),
                 PLATFORM_AUDIT_TENANT,
                 "plan.version_add",
                 f"{current.id}/versions/{added.version}",
@@ -298,7 +302,7 @@ class PlanAdminController(Controller):
             changed = await repository.withdraw_version(conn, current, version)
             await audit.record_change(
                 conn,
-                request,
+                audit_context(request),
                 PLATFORM_AUDIT_TENANT,
                 "plan.version_withdraw",
                 f"{current.id}/versions/{version}",
@@ -431,7 +435,9 @@ async def _change_subscription(
     }
     action = {"subscribe": "subscription.create", "change": "subscription.change", "cancel": "subscription.cancel"}
     after = {"plan": added.plan_key, "change": msgspec.to_builtins(added)} if added is not None else None
-    await audit.record_change(conn, request, access.tenant_id, action[kind], str(access.tenant_id), before, after)
+    await audit.record_change(
+        conn, audit_context(request), access.tenant_id, action[kind], str(access.tenant_id), before, after
+    )
     return await _subscription_view(conn, updated, remaining, now), True
 
 

@@ -27,7 +27,6 @@ from litestar.openapi.spec import (
 )
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from fluxforge.audit.models import audit_context
 from fluxforge.billing.invoices import operations, pdf_cache, render, repository
 from fluxforge.billing.invoices.models import (
     CreditNote,
@@ -40,22 +39,13 @@ from fluxforge.billing.invoices.models import (
     PeriodCloseResult,
 )
 from fluxforge.billing.invoices.stripe_export import export_invoice, stripe_session
-from fluxforge.contract import ADMIN_SECURITY, TENANT_SECURITY, ContractOperation
-from fluxforge.conventions import (
-    DEFAULT_LIMIT,
-    Cursor,
-    IfMatchOptional,
-    Limit,
-    decode_cursor,
-    etag,
-    optional_version,
-    page_of,
-)
-from fluxforge.errors import NotFound, ProblemError, problem_responses
-from fluxforge.idempotency import IdempotencyKeyHeader, remember, replay_or_claim
-from fluxforge.identity.admin_token import require_admin
-from fluxforge.rbac.access import require
-from fluxforge.tenancy.controller import TenantPath, access_of
+from fluxforge.conventions import DEFAULT_LIMIT, decode_cursor, etag, optional_version, page_of
+from fluxforge.errors import NotFound, ProblemError
+from fluxforge.web.access import access_of, audit_context, require, require_admin
+from fluxforge.web.contract import ADMIN_SECURITY, TENANT_SECURITY, ContractOperation
+from fluxforge.web.idempotency import remember, replay_or_claim
+from fluxforge.web.params import Cursor, IdempotencyKeyHeader, IfMatchOptional, Limit, TenantPath
+from fluxforge.web.problems import problem_responses
 
 InvoiceId = Annotated[uuid.UUID, PathParameter(description="The invoice's id.")]
 StatusFilter = Annotated[InvoiceStatus | None, QueryParameter(description="Only invoices in this status.")]
@@ -70,7 +60,7 @@ OFFERED = [JSON_MEDIA_TYPE, render.CSV_MEDIA_TYPE, render.PDF_MEDIA_TYPE]
 
 
 class NotAcceptable(ProblemError):
-    kind, title, status = "not-acceptable", "Not acceptable", 406
+    kind = "not-acceptable"
 
 
 def issuer_of(state: State) -> Issuer:
@@ -243,7 +233,7 @@ class InvoiceAdminController(Controller):
         "returns the invoices made the first time and makes none (so no Idempotency-Key is needed); "
         "a period overlapping a closed one without being it is refused (409).",
         status_code=200,
-        responses=problem_responses(400, 401, 409, 413),
+        responses=problem_responses(400, 401, 409, 413, kinds=("invalid-invoice-transition",)),
     )
     async def close_period(
         self, request: Request[Any, Any, Any], state: State, data: JSONBody[PeriodClose]
@@ -293,7 +283,7 @@ class InvoiceAdminController(Controller):
         summary="Issue a draft: number it (gapless per issuer) and freeze it",
         description="Finalizing a finalized invoice returns it unchanged; other states answer 409.",
         status_code=200,
-        responses=problem_responses(400, 401, 404, 409, 412),
+        responses=problem_responses(400, 401, 404, 409, 412, kinds=("invalid-invoice-transition",)),
         response_headers=ETAG_HEADER,
     )
     async def finalize(
@@ -312,7 +302,7 @@ class InvoiceAdminController(Controller):
         summary="Record that an issued invoice was paid",
         description="Marking a paid invoice paid again changes nothing; drafts and void invoices answer 409.",
         status_code=200,
-        responses=problem_responses(400, 401, 404, 409, 412),
+        responses=problem_responses(400, 401, 404, 409, 412, kinds=("invalid-invoice-transition",)),
         response_headers=ETAG_HEADER,
     )
     async def mark_paid(
@@ -332,7 +322,7 @@ class InvoiceAdminController(Controller):
         description="Drafts cannot be voided (nothing was issued) and paid invoices are corrected with a "
         "credit note instead: both answer 409.",
         status_code=200,
-        responses=problem_responses(400, 401, 404, 409, 412),
+        responses=problem_responses(400, 401, 404, 409, 412, kinds=("invalid-invoice-transition",)),
         response_headers=ETAG_HEADER,
     )
     async def void(
@@ -352,7 +342,7 @@ class InvoiceAdminController(Controller):
         description="Credit notes are numbered CN-000001, ... in their own gapless series per issuer. "
         "More than the invoice has left to credit answers 409.",
         status_code=201,
-        responses=problem_responses(400, 401, 404, 409, 413),
+        responses=problem_responses(400, 401, 404, 409, 413, kinds=("invalid-invoice-transition",)),
     )
     async def credit(
         self,
@@ -382,7 +372,9 @@ class InvoiceAdminController(Controller):
         "is stored as soon as it is known, so repeating an export that failed midway finishes it and "
         "creates nothing twice. 503 when Stripe is not configured, 502 when Stripe fails.",
         status_code=200,
-        responses=problem_responses(400, 401, 404, 409, 502, 503),
+        responses=problem_responses(
+            400, 401, 404, 409, 502, 503, kinds=("invalid-invoice-transition", "stripe-export-failed")
+        ),
         response_headers=ETAG_HEADER,
     )
     async def stripe_export(

@@ -35,11 +35,11 @@ from fluxforge.metering.models import UsageTotal
 
 
 class InvalidTransition(Conflict):
-    kind, title = "invalid-invoice-transition", "The invoice's state does not allow this"
+    kind = "invalid-invoice-transition"
 
 
 class NothingToCredit(Conflict):
-    kind, title = "credit-exceeds-invoice", "The credit note exceeds what the invoice has left to credit"
+    kind = "credit-exceeds-invoice"
 
 
 def _summary_snapshot(invoice: InvoiceSummary) -> dict[str, object]:

@@ -41,11 +41,11 @@ EXPORTED_STATUSES = frozenset({"open", "paid", "void", "uncollectible"})
 
 
 class StripeNotConfigured(ProblemError):
-    kind, title, status = "stripe-not-configured", "Stripe export is not configured", 503
+    kind = "stripe-not-configured"
 
 
 class StripeExportFailed(ProblemError):
-    kind, title, status = "stripe-export-failed", "Stripe refused or did not answer", 502
+    kind = "stripe-export-failed"
 
 
 @asynccontextmanager

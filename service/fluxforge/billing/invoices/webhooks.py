@@ -27,10 +27,11 @@ from fluxforge.audit.models import AuditContext
 from fluxforge.billing.invoices import operations, repository
 from fluxforge.billing.invoices.lifecycle import Action
 from fluxforge.billing.invoices.models import InvoiceSummary, WebhookAck
-from fluxforge.contract import ContractOperation
 from fluxforge.db import Connection
-from fluxforge.errors import BadRequest, ProblemError, problem_responses
+from fluxforge.errors import BadRequest, ProblemError
 from fluxforge.telemetry import request_id_var
+from fluxforge.web.contract import ContractOperation
+from fluxforge.web.problems import problem_responses
 
 WEBHOOK_ACTOR = "stripe:webhook"
 ACTIONS: dict[str, Action] = {
@@ -62,11 +63,11 @@ def _require_event_shape(payload: bytes) -> None:
 
 
 class WebhooksDisabled(ProblemError):
-    kind, title, status = "webhooks-disabled", "Stripe webhooks are not configured", 503
+    kind = "webhooks-disabled"
 
 
 class InvalidSignature(BadRequest):
-    kind, title = "invalid-webhook-signature", "The Stripe-Signature header does not verify"
+    kind = "invalid-webhook-signature"
 
 
 async def _invoice_of(conn: Connection, stripe_invoice: dict[str, Any]) -> InvoiceSummary | None:

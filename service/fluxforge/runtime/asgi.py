@@ -1,4 +1,4 @@
-"""Entry point for ASGI servers: `gunicorn 'fluxforge.asgi:application()'`."""
+"""Entry point for ASGI servers: `gunicorn 'fluxforge.runtime.asgi:application()'`."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
@@ -26,6 +27,7 @@ from fluxforge.config import Settings
 from fluxforge.credentials import secret_hash
 from fluxforge.db import Database
 from fluxforge.errors import Forbidden, NotFound, Unauthorized
+from fluxforge.identity.admin_token import ADMIN_PRINCIPAL
 from fluxforge.identity.tokens import TokenService
 from fluxforge.ratelimit import Limit, RateLimited, RateLimiter
 from fluxforge.rbac import repository
@@ -33,6 +35,7 @@ from fluxforge.rbac.cache import AuthzCache
 from fluxforge.rbac.models import ApiKeyRecord, Principal, TenantAccess, TenantInfo
 from fluxforge.rbac.permissions import NO_GRANTS, Grants, compute_grants
 from fluxforge.telemetry import request_id_var
+from fluxforge.web.services import services_of
 
 API_KEY_PREFIX = "ffk_"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -49,7 +52,7 @@ def split_api_key(key: str) -> str | None:
 
 
 class AccessControl:
-    """Everything the guard needs, held once per process on app.state.access_control."""
+    """Everything the guard needs, held once per process in the app's `Services`."""
 
     def __init__(
         self, db: Database, tokens: TokenService, cache: AuthzCache, limiter: RateLimiter, settings: Settings
@@ -223,8 +226,7 @@ def require(permission: str) -> Guard:
     """A guard: the caller must hold `permission` in the path's tenant (and namespace)."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        control: AccessControl = connection.app.state.access_control
-        access = await control.check(connection, permission)
+        access = await services_of(connection.app).access.check(connection, permission)
         connection.state.access = access
         connection.state.principal = access.principal.actor
 
@@ -233,9 +235,56 @@ def require(permission: str) -> Guard:
 
 async def require_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A guard for routes outside any tenant that only people may call (create a tenant, accept)."""
-    control: AccessControl = connection.app.state.access_control
-    principal = await control.authenticate(connection)
+    principal = await services_of(connection.app).access.authenticate(connection)
     if principal.kind != "user":
         raise Forbidden("only a signed-in user may do this, not an API key")
     connection.state.user = principal
     connection.state.principal = principal.actor
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    header = connection.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def require_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard for /v1/admin: the caller must present the bootstrap admin token."""
+    presented = bearer_token(connection)
+    expected = services_of(connection.app).admin_token
+    if presented is None or not hmac.compare_digest(presented.encode(), expected.encode()):
+        raise Unauthorized(
+            "send the platform admin token as 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": 'Bearer realm="fluxforge-admin"'},
+        )
+    connection.state.principal = ADMIN_PRINCIPAL
+
+
+def access_of(request: Request[Any, Any, Any]) -> TenantAccess:
+    """What the route's `require` guard resolved: the caller, the tenant, its grants, the namespace."""
+    access: TenantAccess = request.state.access
+    return access
+
+
+def user_of(request: Request[Any, Any, Any]) -> Principal:
+    """The signed-in user the route's `require_user` guard authenticated."""
+    user: Principal = request.state.user
+    return user
+
+
+def audit_context(request: Request[Any, Any, Any]) -> AuditContext:
+    """The acting principal (set by the route's guard) and the request it acted through."""
+    return AuditContext(
+        actor=request.state.principal,
+        request_id=request_id_var.get(),
+        client_ip=request.client.host if request.client else None,
+    )
+
+
+async def invalidate(request: Request[Any, Any, Any], tenant_id: uuid.UUID) -> None:
+    """After a committed change to who may do what: every process drops its cached grants."""
+    await services_of(request.app).access.cache.invalidate(tenant_id)

@@ -19,9 +19,9 @@ import urllib.request
 from typing import Any
 
 from fluxforge.config import Settings, env_name, load_settings
-from fluxforge.embedded import EmbeddedPostgres, EmbeddedRedis, die_with_parent
 from fluxforge.identity.admin_token import resolve_admin_token
 from fluxforge.migrations import migrate
+from fluxforge.runtime.embedded import EmbeddedPostgres, EmbeddedRedis, die_with_parent
 
 READY_TIMEOUT_SECONDS = 60.0
 
@@ -81,7 +81,7 @@ class Supervisor:
         # A session of its own: Ctrl-C reaches only this supervisor, which then stops the
         # children gracefully and in order.
         self.children[name] = subprocess.Popen(
-            [sys.executable, "-m", "fluxforge.cli", command],
+            [sys.executable, "-m", "fluxforge.runtime.cli", command],
             env=env,
             stdin=subprocess.DEVNULL,
             start_new_session=True,

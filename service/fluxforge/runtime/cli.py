@@ -104,7 +104,7 @@ def msgspec_replace(settings: Settings, **changes: Any) -> Settings:
 
 
 def cmd_run(settings: Settings) -> int:
-    from fluxforge.supervisor import Supervisor
+    from fluxforge.runtime.supervisor import Supervisor
 
     return Supervisor(settings).run()
 

@@ -20,7 +20,7 @@ import time
 import warnings
 from pathlib import Path
 
-log = logging.getLogger("fluxforge.embedded")
+log = logging.getLogger("fluxforge.runtime.embedded")
 PG_SYSTEM_USER = "embedded_postgres"
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import msgspec
 
 from fluxforge.runs import logic
-from fluxforge.scheduler.states import RunState, StepState, run_outcome, step_transition
+from fluxforge.runs.states import RunState, StepState, run_outcome, step_transition
 from fluxforge.workflows import dag
 from fluxforge.workflows.models import ErrorKind, WorkflowSpec, WorkflowStep
 

@@ -1,0 +1,1 @@
+"""Process runtime: the CLI, the supervisor of `fluxforge run`, embedded servers, the ASGI entry."""

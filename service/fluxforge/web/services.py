@@ -1,0 +1,51 @@
+"""The process's services, typed once: what handlers and guards reach instead of `app.state`.
+
+Built by the app factory when the app starts (connections open in its lifespan) and handed to
+handlers by dependency injection (`services: Services`), so every seam is typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from litestar.datastructures import State
+from redis.asyncio import Redis
+
+from fluxforge.config import Settings
+from fluxforge.db import Database
+from fluxforge.identity.oidc import OidcProviders
+from fluxforge.identity.tokens import TokenService
+from fluxforge.ops.readiness import Readiness
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+    from fluxforge.web.access import AccessControl
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    admin_token: str
+    db: Database
+    redis: Redis
+    tokens: TokenService
+    access: AccessControl
+    oidc: OidcProviders
+    readiness: Readiness
+
+
+SERVICES_KEY = "services"
+
+
+def services_of(app: Litestar) -> Services:
+    """The one place that reads the services off the app's state."""
+    found: Services = app.state[SERVICES_KEY]
+    return found
+
+
+async def provide_services(state: State) -> Services:
+    """The `services` dependency of every handler (async: a plain def would run in a thread pool)."""
+    found: Services = state[SERVICES_KEY]
+    return found
