@@ -56,7 +56,7 @@ from fluxforge.identity.tokens import TokenService
 from fluxforge.ratelimit import RateLimiter
 from fluxforge.rbac.cache import AuthzCache
 from fluxforge.rbac.models import Principal
-from fluxforge.web.access import AccessControl
+from fluxforge.web.access_control import AccessControl
 
 CACHED_CALLS = 200_000
 UNCACHED_CALLS = 2_000

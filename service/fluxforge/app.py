@@ -43,7 +43,7 @@ from fluxforge.scheduler.controller import SchedulerAdminController
 from fluxforge.telemetry import configure_tracing, request_id_var
 from fluxforge.tenancy.controller import NamespaceController, TenantAdminController, TenantController
 from fluxforge.tenancy.members import InvitationAcceptController, InvitationController, MemberController
-from fluxforge.web.access import AccessControl
+from fluxforge.web.access_control import AccessControl
 from fluxforge.web.contract import document_contract, openapi_tags, security_schemes
 from fluxforge.web.problems import EXCEPTION_HANDLERS
 from fluxforge.web.services import SERVICES_KEY, Services, provide_services

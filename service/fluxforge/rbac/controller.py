@@ -34,7 +34,8 @@ from fluxforge.rbac.models import (
     TenantAccess,
 )
 from fluxforge.rbac.permissions import ALL_PERMISSIONS, BUILTIN_ROLES, effective_role_permissions
-from fluxforge.web.access import API_KEY_PREFIX, access_of, audit_context, invalidate, require
+from fluxforge.web.access import access_of, audit_context, invalidate, require
+from fluxforge.web.access_control import API_KEY_PREFIX
 from fluxforge.web.contract import TENANT_SECURITY
 from fluxforge.web.idempotency import remember, replay_or_claim
 from fluxforge.web.params import Cursor, IdempotencyKeyHeader, IfMatchRequired, Limit, TenantPath

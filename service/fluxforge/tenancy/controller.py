@@ -4,6 +4,7 @@ self-service tenants for signed-in users (/v1/tenants) and namespaces inside the
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
@@ -25,7 +26,7 @@ from fluxforge.db import Connection
 from fluxforge.errors import NotFound
 from fluxforge.rbac import repository as rbac_repository
 from fluxforge.rbac.models import Principal, TenantAccess
-from fluxforge.tenancy import logic, repository
+from fluxforge.tenancy import logic, repository, service
 from fluxforge.tenancy.models import (
     Namespace,
     NamespaceCreate,
@@ -40,7 +41,7 @@ from fluxforge.tenancy.models import (
 )
 from fluxforge.web.access import access_of, audit_context, invalidate, require, require_admin, require_user
 from fluxforge.web.contract import ADMIN_SECURITY, TENANT_SECURITY, USER_SECURITY
-from fluxforge.web.idempotency import remember, replay_or_claim
+from fluxforge.web.idempotency import answer, once, remember, replay_or_claim
 from fluxforge.web.params import (
     Cursor,
     IdempotencyKeyHeader,
@@ -51,6 +52,7 @@ from fluxforge.web.params import (
     TenantPath,
 )
 from fluxforge.web.problems import problem_responses
+from fluxforge.web.services import Services
 
 ETAG_HEADER = [
     ResponseHeader(name="ETag", description="The tenant's version; send it back in If-Match.", documentation_only=True)
@@ -101,35 +103,26 @@ class TenantAdminController(Controller):
     async def create_tenant(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         data: JSONBody[TenantCreate],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[Tenant]:
-        async with state.db.platform() as conn:
-            replay = await replay_or_claim(conn, request, idempotency_key, "createTenant", data, Tenant)
-            if replay is not None:
-                return replay
-            tenant = await repository.insert(conn, new_id(), data.slug, data.display_name.strip())
-            await audit.record_change(
-                conn, audit_context(request), tenant.id, "tenant.create", str(tenant.id), None, tenant
-            )
-            response = tenant_response(tenant, 201)
-            await remember(conn, request, idempotency_key, response)
-        return response
+        respond = partial(tenant_response, status_code=201)
+        key = once(request, idempotency_key, "createTenant", data, respond)
+        created = await service.provision_tenant(services.db, audit_context(request), data, key)
+        return answer(created, Tenant, respond)
 
     @get(operation_id="AdminListTenants", summary="List tenants", responses=problem_responses(400, 401))
     async def list_tenants(
         self,
-        state: State,
+        services: Services,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
         status: Annotated[
             TenantStatus | None, QueryParameter(description="Only tenants in this status (default: all but deleted).")
         ] = None,
     ) -> TenantPage:
-        after = decode_cursor(cursor)
-        async with state.db.platform() as conn:
-            rows = await repository.list_page(conn, after=after, limit=limit, status=status)
+        rows = await service.list_all_tenants(services.db, after=decode_cursor(cursor), limit=limit, status=status)
         items, next_cursor = page_of(rows, limit)
         return TenantPage(items=items, next_cursor=next_cursor)
 
@@ -140,10 +133,8 @@ class TenantAdminController(Controller):
         responses=problem_responses(400, 401, 404),
         response_headers=ETAG_HEADER,
     )
-    async def get_tenant(self, state: State, tenant: TenantPath) -> Response[Tenant]:
-        async with state.db.platform() as conn:
-            found = await _get_or_404(conn, tenant)
-        return tenant_response(found)
+    async def get_tenant(self, services: Services, tenant: TenantPath) -> Response[Tenant]:
+        return tenant_response(await service.get_any_tenant(services.db, tenant))
 
     @patch(
         "/{tenant:str}",
@@ -155,19 +146,13 @@ class TenantAdminController(Controller):
     async def update_tenant(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         data: JSONBody[TenantPatch],
         if_match: IfMatchRequired = None,
     ) -> Response[Tenant]:
         expected = required_version(if_match)
-        if isinstance(data.display_name, str):
-            data.display_name = data.display_name.strip()
-        async with state.db.platform() as conn:
-            current = await _get_or_404(conn, tenant, for_update=True)
-            check_version(expected, current.version)
-            changed = logic.apply_patch(current, data, datetime.now(UTC))
-            saved = await _save_change(conn, request, "tenant.update", current, changed)
+        saved = await service.change_any_tenant(services.db, audit_context(request), tenant, data, expected)
         await invalidate(request, saved.id)  # suspension bites at once in every process
         return tenant_response(saved)
 
@@ -180,14 +165,10 @@ class TenantAdminController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def delete_tenant(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, if_match: IfMatchOptional = None
+        self, request: Request[Any, Any, Any], services: Services, tenant: TenantPath, if_match: IfMatchOptional = None
     ) -> Response[Tenant]:
         expected = optional_version(if_match)
-        async with state.db.platform() as conn:
-            current = await _get_or_404(conn, tenant, for_update=True)
-            check_version(expected, current.version)
-            deleted = logic.soft_delete(current, datetime.now(UTC))
-            saved = await _save_change(conn, request, "tenant.delete", current, deleted)
+        saved = await service.delete_any_tenant(services.db, audit_context(request), tenant, expected)
         await invalidate(request, saved.id)
         return tenant_response(saved)
 

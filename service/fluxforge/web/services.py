@@ -7,8 +7,8 @@ handlers by dependency injection (`services: Services`), so every seam is typed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from litestar import Litestar
 from litestar.datastructures import State
 from redis.asyncio import Redis
 
@@ -17,11 +17,7 @@ from fluxforge.db import Database
 from fluxforge.identity.oidc import OidcProviders
 from fluxforge.identity.tokens import TokenService
 from fluxforge.ops.readiness import Readiness
-
-if TYPE_CHECKING:
-    from litestar import Litestar
-
-    from fluxforge.web.access import AccessControl
+from fluxforge.web.access_control import AccessControl
 
 
 @dataclass(frozen=True, slots=True)
