@@ -3,7 +3,7 @@
 GCRA (the generic cell rate algorithm) stores one number per key, the theoretical arrival
 time (TAT), instead of a counter per window: limits are smooth (no double burst at a window
 edge), and the whole decision is one Lua script, so it is atomic across processes and costs
-one round trip (~0.2 ms, FACTS.md). The script reads the clock with `TIME`, so processes on
+one round trip (~0.2 ms on our 2-core machines). The script reads the clock with `TIME`, so processes on
 hosts with skewed clocks still agree. Keys expire when the bucket is full again, so idle
 keys vanish on their own.
 
