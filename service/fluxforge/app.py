@@ -41,8 +41,14 @@ from fluxforge.rbac.controller import ApiKeyController, RoleBindingController, R
 from fluxforge.runs.controller import RunController
 from fluxforge.scheduler.controller import SchedulerAdminController
 from fluxforge.telemetry import configure_tracing, request_id_var
-from fluxforge.tenancy.controller import NamespaceController, TenantAdminController, TenantController
-from fluxforge.tenancy.members import InvitationAcceptController, InvitationController, MemberController
+from fluxforge.tenancy.controller import (
+    InvitationAcceptController,
+    InvitationController,
+    MemberController,
+    NamespaceController,
+    TenantAdminController,
+    TenantController,
+)
 from fluxforge.web.access_control import AccessControl
 from fluxforge.web.contract import document_contract, openapi_tags, security_schemes
 from fluxforge.web.problems import EXCEPTION_HANDLERS

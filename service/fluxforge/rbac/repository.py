@@ -191,6 +191,19 @@ async def delete_binding(conn: Connection, binding_id: uuid.UUID) -> None:
     await conn.execute("DELETE FROM role_bindings WHERE id = $1", binding_id)
 
 
+async def delete_user_bindings(conn: Connection, user_id: uuid.UUID) -> None:
+    await conn.execute("DELETE FROM role_bindings WHERE subject_type = 'user' AND subject_id = $1", user_id)
+
+
+async def subject_exists(conn: Connection, subject_type: str, subject_id: uuid.UUID) -> bool:
+    """A member (for a user) or a live API key of the unit of work's tenant."""
+    if subject_type == "user":
+        exists = await conn.fetchval("SELECT true FROM memberships WHERE user_id = $1", subject_id)
+    else:
+        exists = await conn.fetchval("SELECT true FROM api_keys WHERE id = $1 AND revoked_at IS NULL", subject_id)
+    return bool(exists)
+
+
 async def owners(conn: Connection) -> list[uuid.UUID]:
     """Users bound to the owner role tenant-wide, locked so two removals cannot both pass."""
     rows = await conn.fetch(

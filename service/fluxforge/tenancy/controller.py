@@ -1,33 +1,26 @@
 """Tenants and namespaces: platform-admin provisioning (/v1/admin/tenants, bootstrap admin token),
-self-service tenants for signed-in users (/v1/tenants) and namespaces inside them."""
+self-service tenants for signed-in users (/v1/tenants), namespaces inside them, and members and
+invitations (people join a tenant by accepting a single-use, expiring invitation)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
 from functools import partial
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.datastructures import ResponseHeader, State
-from litestar.params import JSONBody, QueryParameter
+from litestar.datastructures import ResponseHeader
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from fluxforge.audit import repository as audit
-from fluxforge.conventions import (
-    DEFAULT_LIMIT,
-    check_version,
-    decode_cursor,
-    etag,
-    new_id,
-    optional_version,
-    page_of,
-    required_version,
-)
-from fluxforge.db import Connection
-from fluxforge.errors import NotFound
-from fluxforge.rbac import repository as rbac_repository
-from fluxforge.rbac.models import Principal, TenantAccess
-from fluxforge.tenancy import logic, repository, service
+from fluxforge.conventions import DEFAULT_LIMIT, decode_cursor, etag, optional_version, page_of, required_version
+from fluxforge.tenancy import service
 from fluxforge.tenancy.models import (
+    Invitation,
+    InvitationAccept,
+    InvitationCreate,
+    InvitationCreated,
+    InvitationPage,
+    MemberPage,
     Namespace,
     NamespaceCreate,
     NamespacePage,
@@ -39,9 +32,9 @@ from fluxforge.tenancy.models import (
     TenantStatus,
     TenantUpdate,
 )
-from fluxforge.web.access import access_of, audit_context, invalidate, require, require_admin, require_user
+from fluxforge.web.access import access_of, audit_context, invalidate, require, require_admin, require_user, user_of
 from fluxforge.web.contract import ADMIN_SECURITY, TENANT_SECURITY, USER_SECURITY
-from fluxforge.web.idempotency import answer, once, remember, replay_or_claim
+from fluxforge.web.idempotency import answer, once
 from fluxforge.web.params import (
     Cursor,
     IdempotencyKeyHeader,
@@ -51,12 +44,14 @@ from fluxforge.web.params import (
     NamespacePath,
     TenantPath,
 )
-from fluxforge.web.problems import problem_responses
+from fluxforge.web.problems import AS_PUBLISHED_409, problem_responses
 from fluxforge.web.services import Services
 
 ETAG_HEADER = [
     ResponseHeader(name="ETag", description="The tenant's version; send it back in If-Match.", documentation_only=True)
 ]
+UserRef = Annotated[uuid.UUID, PathParameter(description="The member's user id.")]
+InvitationRef = Annotated[uuid.UUID, PathParameter(description="The invitation's id.")]
 
 
 def tenant_response(tenant: Tenant, status_code: int = 200) -> Response[Tenant]:
@@ -66,22 +61,14 @@ def tenant_response(tenant: Tenant, status_code: int = 200) -> Response[Tenant]:
     return Response(tenant, status_code=status_code, headers=headers)
 
 
-async def _get_or_404(conn: Connection, ref: str, *, for_update: bool = False) -> Tenant:
-    tenant = await repository.get(conn, ref, for_update=for_update)
-    if tenant is None:
-        raise NotFound(f"no tenant {ref!r}")
-    return tenant
+def my_tenant_created(tenant: Tenant) -> Response[Tenant]:
+    return Response(
+        tenant, status_code=201, headers={"ETag": etag(tenant.version), "Location": f"/v1/tenants/{tenant.id}"}
+    )
 
 
-async def _save_change(
-    conn: Connection, request: Request[Any, Any, Any], action: str, current: Tenant, changed: Tenant
-) -> Tenant:
-    """Write a changed tenant and its audit event; an unchanged one is neither written nor audited."""
-    if changed is current:
-        return current
-    saved = await repository.update(conn, changed, current.version)
-    await audit.record_change(conn, audit_context(request), saved.id, action, str(saved.id), current, saved)
-    return saved
+def namespace_response(namespace: Namespace, status_code: int = 200) -> Response[Namespace]:
+    return Response(namespace, status_code=status_code, headers={"ETag": etag(namespace.version)})
 
 
 class TenantAdminController(Controller):
@@ -175,8 +162,6 @@ class TenantAdminController(Controller):
 
 # --- self-service: a signed-in user's tenants ----------------------------------------------
 
-DEFAULT_NAMESPACE = "default"
-
 
 class TenantController(Controller):
     path = "/v1/tenants"
@@ -194,42 +179,13 @@ class TenantController(Controller):
     async def create(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         data: JSONBody[TenantCreate],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[Tenant]:
-        user: Principal = request.state.user
-        async with state.db.platform() as conn:
-            replay = await replay_or_claim(conn, request, idempotency_key, "createMyTenant", data, Tenant)
-            if replay is not None:
-                return replay
-            tenant = await repository.insert(conn, new_id(), data.slug, data.display_name.strip())
-            await repository.set_creator(conn, tenant.id, user.id)
-            namespace = await repository.insert_namespace(
-                conn, tenant_id=tenant.id, namespace_id=new_id(), name=DEFAULT_NAMESPACE, display_name=None, labels={}
-            )
-            await repository.add_member(conn, tenant.id, user.id)
-            await rbac_repository.insert_binding(
-                conn,
-                tenant_id=tenant.id,
-                binding_id=new_id(),
-                role="owner",
-                subject_type="user",
-                subject_id=user.id,
-                namespace_id=None,
-                created_by=user.id,
-            )
-            await audit.record_change(
-                conn, audit_context(request), tenant.id, "tenant.create", str(tenant.id), None, tenant
-            )
-            await audit.record_change(
-                conn, audit_context(request), tenant.id, "namespace.create", str(namespace.id), None, namespace
-            )
-            response = Response(
-                tenant, status_code=201, headers={"ETag": etag(tenant.version), "Location": f"/v1/tenants/{tenant.id}"}
-            )
-            await remember(conn, request, idempotency_key, response)
-        return response
+        key = once(request, idempotency_key, "createMyTenant", data, my_tenant_created)
+        created = await service.create_my_tenant(services.db, audit_context(request), user_of(request).id, data, key)
+        return answer(created, Tenant, my_tenant_created)
 
     @get(
         operation_id="ListMyTenants",
@@ -239,12 +195,9 @@ class TenantController(Controller):
         responses=problem_responses(400, 401, 403),
     )
     async def list_mine(
-        self, request: Request[Any, Any, Any], state: State, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+        self, request: Request[Any, Any, Any], services: Services, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
     ) -> TenantPage:
-        user: Principal = request.state.user
-        after = decode_cursor(cursor)
-        async with state.db.platform() as conn:
-            rows = await repository.list_for_user(conn, user.id, after=after, limit=limit)
+        rows = await service.list_my_tenants(services.db, user_of(request).id, after=decode_cursor(cursor), limit=limit)
         items, next_cursor = page_of(rows, limit)
         return TenantPage(items=items, next_cursor=next_cursor)
 
@@ -257,11 +210,10 @@ class TenantController(Controller):
         responses=problem_responses(400, 401, 403, 404, 429),
         response_headers=ETAG_HEADER,
     )
-    async def get_one(self, request: Request[Any, Any, Any], state: State, tenant: TenantPath) -> Response[Tenant]:
-        access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            found = await _get_or_404(conn, str(access.tenant_id))
-        return tenant_response(found)
+    async def get_one(
+        self, request: Request[Any, Any, Any], services: Services, tenant: TenantPath
+    ) -> Response[Tenant]:
+        return tenant_response(await service.get_tenant(services.db, access_of(request).tenant_id))
 
     @patch(
         "/{tenant:str}",
@@ -275,20 +227,14 @@ class TenantController(Controller):
     async def update(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         data: JSONBody[TenantUpdate],
         if_match: IfMatchRequired = None,
     ) -> Response[Tenant]:
         expected = required_version(if_match)
-        access = access_of(request)
-        if isinstance(data.display_name, str):
-            data.display_name = data.display_name.strip()
-        async with state.db.tenant(access.tenant_id) as conn:
-            current = await _get_or_404(conn, str(access.tenant_id), for_update=True)
-            check_version(expected, current.version)
-            changed = logic.apply_patch(current, data, datetime.now(UTC))
-            saved = await _save_change(conn, request, "tenant.update", current, changed)
+        tenant_id = access_of(request).tenant_id
+        saved = await service.change_tenant(services.db, audit_context(request), tenant_id, data, expected)
         return tenant_response(saved)
 
     @delete(
@@ -302,33 +248,16 @@ class TenantController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def delete_one(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, if_match: IfMatchOptional = None
+        self, request: Request[Any, Any, Any], services: Services, tenant: TenantPath, if_match: IfMatchOptional = None
     ) -> Response[Tenant]:
         expected = optional_version(if_match)
-        access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            current = await _get_or_404(conn, str(access.tenant_id), for_update=True)
-            check_version(expected, current.version)
-            saved = await _save_change(
-                conn, request, "tenant.delete", current, logic.soft_delete(current, datetime.now(UTC))
-            )
-        await invalidate(request, access.tenant_id)
+        tenant_id = access_of(request).tenant_id
+        saved = await service.delete_tenant(services.db, audit_context(request), tenant_id, expected)
+        await invalidate(request, tenant_id)
         return tenant_response(saved)
 
 
 # --- namespaces --------------------------------------------------------------------------------
-
-
-def namespace_response(namespace: Namespace, status_code: int = 200) -> Response[Namespace]:
-    return Response(namespace, status_code=status_code, headers={"ETag": etag(namespace.version)})
-
-
-async def _namespace_or_404(conn: Connection, access: TenantAccess, *, for_update: bool = False) -> Namespace:
-    assert access.namespace_id is not None  # the guard resolved the path's namespace
-    found = await repository.get_namespace(conn, access.namespace_id, for_update=for_update)
-    if found is None or found.status == "deleted":
-        raise NotFound("no such namespace")
-    return found
 
 
 class NamespaceController(Controller):
@@ -347,30 +276,16 @@ class NamespaceController(Controller):
     async def create(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         data: JSONBody[NamespaceCreate],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[Namespace]:
-        access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            replay = await replay_or_claim(conn, request, idempotency_key, "createNamespace", data, Namespace)
-            if replay is not None:
-                return replay
-            namespace = await repository.insert_namespace(
-                conn,
-                tenant_id=access.tenant_id,
-                namespace_id=new_id(),
-                name=data.name,
-                display_name=data.display_name,
-                labels=data.labels,
-            )
-            await audit.record_change(
-                conn, audit_context(request), access.tenant_id, "namespace.create", str(namespace.id), None, namespace
-            )
-            response = namespace_response(namespace, 201)
-            await remember(conn, request, idempotency_key, response)
-        return response
+        respond = partial(namespace_response, status_code=201)
+        key = once(request, idempotency_key, "createNamespace", data, respond)
+        tenant_id = access_of(request).tenant_id
+        created = await service.create_namespace(services.db, audit_context(request), tenant_id, data, key)
+        return answer(created, Namespace, respond)
 
     @get(
         operation_id="ListNamespaces",
@@ -382,17 +297,12 @@ class NamespaceController(Controller):
     async def list_all(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> NamespacePage:
-        access = access_of(request)
-        after = decode_cursor(cursor)
-        async with state.db.tenant(access.tenant_id) as conn:
-            rows = await repository.list_namespaces(
-                conn, after=after, limit=limit, only=access.grants.namespaces_with("namespace:read")
-            )
+        rows = await service.list_namespaces(services.db, access_of(request), after=decode_cursor(cursor), limit=limit)
         items, next_cursor = page_of(rows, limit)
         return NamespacePage(items=items, next_cursor=next_cursor)
 
@@ -406,12 +316,9 @@ class NamespaceController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def get_one(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, namespace: NamespacePath
+        self, request: Request[Any, Any, Any], services: Services, tenant: TenantPath, namespace: NamespacePath
     ) -> Response[Namespace]:
-        access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            found = await _namespace_or_404(conn, access)
-        return namespace_response(found)
+        return namespace_response(await service.get_namespace(services.db, access_of(request)))
 
     @patch(
         "/{namespace:str}",
@@ -425,7 +332,7 @@ class NamespaceController(Controller):
     async def update(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         data: JSONBody[NamespacePatch],
@@ -433,11 +340,7 @@ class NamespaceController(Controller):
     ) -> Response[Namespace]:
         expected = required_version(if_match)
         access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            current = await _namespace_or_404(conn, access, for_update=True)
-            check_version(expected, current.version)
-            changed = logic.apply_patch(current, data, datetime.now(UTC))
-            saved = await _save_namespace(conn, request, "namespace.update", current, changed)
+        saved = await service.change_namespace(services.db, audit_context(request), access, data, expected)
         return namespace_response(saved)
 
     @delete(
@@ -453,28 +356,135 @@ class NamespaceController(Controller):
     async def delete_one(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         if_match: IfMatchOptional = None,
     ) -> Response[Namespace]:
         expected = optional_version(if_match)
         access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            current = await _namespace_or_404(conn, access, for_update=True)
-            check_version(expected, current.version)
-            deleted = logic.soft_delete(current, datetime.now(UTC))
-            saved = await _save_namespace(conn, request, "namespace.delete", current, deleted)
+        saved = await service.delete_namespace(services.db, audit_context(request), access, expected)
         await invalidate(request, access.tenant_id)
         return namespace_response(saved)
 
 
-async def _save_namespace(
-    conn: Connection, request: Request[Any, Any, Any], action: str, current: Namespace, changed: Namespace
-) -> Namespace:
-    if changed is current:
-        return current
-    saved = await repository.update_namespace(conn, changed, current.version)
-    access = access_of(request)
-    await audit.record_change(conn, audit_context(request), access.tenant_id, action, str(saved.id), current, saved)
-    return saved
+# --- members and invitations -------------------------------------------------------------------
+
+
+class MemberController(Controller):
+    path = "/v1/tenants/{tenant:str}/members"
+    tags = ["Members"]
+
+    @get(
+        operation_id="ListMembers",
+        summary="Members with their role bindings",
+        guards=[require("member:read")],
+        security=TENANT_SECURITY,
+        responses=problem_responses(400, 401, 403, 404, 429),
+    )
+    async def list_members(
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        tenant: TenantPath,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> MemberPage:
+        rows = await service.list_members(
+            services.db, access_of(request).tenant_id, after=decode_cursor(cursor), limit=limit
+        )
+        items, next_cursor = page_of(rows, limit, key=lambda member: member.user_id)
+        return MemberPage(items=items, next_cursor=next_cursor)
+
+    @delete(
+        "/{user_id:uuid}",
+        operation_id="RemoveMember",
+        summary="Remove a member and all their role bindings (never the last owner)",
+        guards=[require("member:remove")],
+        security=TENANT_SECURITY,
+        responses=problem_responses(400, 401, 403, 404, 409, 429, kinds=AS_PUBLISHED_409),
+    )
+    async def remove_member(
+        self, request: Request[Any, Any, Any], services: Services, tenant: TenantPath, user_id: UserRef
+    ) -> None:
+        access = access_of(request)
+        await service.remove_member(services.db, audit_context(request), access, user_id)
+        await invalidate(request, access.tenant_id)
+
+
+class InvitationController(Controller):
+    path = "/v1/tenants/{tenant:str}/invitations"
+    tags = ["Invitations"]
+
+    @post(
+        operation_id="CreateInvitation",
+        summary="Invite someone by email; the token in the response is shown only once",
+        status_code=201,
+        guards=[require("member:invite")],
+        security=TENANT_SECURITY,
+        responses=problem_responses(400, 401, 403, 404, 413, 429),
+    )
+    async def invite(
+        self, request: Request[Any, Any, Any], services: Services, tenant: TenantPath, data: JSONBody[InvitationCreate]
+    ) -> Response[InvitationCreated]:
+        created = await service.invite(services.db, audit_context(request), access_of(request), data)
+        return Response(created, status_code=201)
+
+    @get(
+        operation_id="ListInvitations",
+        summary="Invitations and their status",
+        guards=[require("member:read")],
+        security=TENANT_SECURITY,
+        responses=problem_responses(400, 401, 403, 404, 429),
+    )
+    async def list_invitations(
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        tenant: TenantPath,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> InvitationPage:
+        rows = await service.list_invitations(
+            services.db, access_of(request).tenant_id, after=decode_cursor(cursor), limit=limit
+        )
+        items, next_cursor = page_of(rows, limit)
+        return InvitationPage(items=items, next_cursor=next_cursor)
+
+    @delete(
+        "/{invitation_id:uuid}",
+        operation_id="RevokeInvitation",
+        summary="Revoke a pending invitation",
+        status_code=200,
+        guards=[require("member:invite")],
+        security=TENANT_SECURITY,
+        responses=problem_responses(400, 401, 403, 404, 429),
+    )
+    async def revoke(
+        self, request: Request[Any, Any, Any], services: Services, tenant: TenantPath, invitation_id: InvitationRef
+    ) -> Invitation:
+        tenant_id = access_of(request).tenant_id
+        return await service.revoke_invitation(services.db, audit_context(request), tenant_id, invitation_id)
+
+
+class InvitationAcceptController(Controller):
+    path = "/v1/invitations/accept"
+    tags = ["Invitations"]
+
+    @post(
+        operation_id="AcceptInvitation",
+        summary="Accept an invitation as the signed-in user; joins the tenant with the invited role",
+        status_code=200,
+        guards=[require_user],
+        security=USER_SECURITY,
+        responses=problem_responses(400, 401, 403, 404, 413),
+    )
+    async def accept(
+        self, request: Request[Any, Any, Any], services: Services, data: JSONBody[InvitationAccept]
+    ) -> Invitation:
+        user_id = user_of(request).id
+        invitation, tenant_id = await service.accept_invitation(
+            services.db, audit_context(request), user_id, data.token
+        )
+        await invalidate(request, tenant_id)
+        return invitation

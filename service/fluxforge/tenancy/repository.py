@@ -218,7 +218,7 @@ async def is_member(conn: Connection, user_id: uuid.UUID) -> bool:
 
 
 async def remove_member(conn: Connection, user_id: uuid.UUID) -> None:
-    await conn.execute("DELETE FROM role_bindings WHERE subject_type = 'user' AND subject_id = $1", user_id)
+    """The membership only: the member's role bindings are rbac's to remove (`rbac.service.unbind_user`)."""
     await conn.execute("DELETE FROM memberships WHERE user_id = $1", user_id)
 
 

@@ -29,23 +29,15 @@ from fluxforge.errors import Forbidden, NotFound, Unauthorized
 from fluxforge.identity.tokens import TokenService
 from fluxforge.ratelimit import Limit, RateLimited, RateLimiter
 from fluxforge.rbac import repository
+from fluxforge.rbac.api_keys import API_KEY_PREFIX, split_api_key
 from fluxforge.rbac.cache import AuthzCache
 from fluxforge.rbac.models import ApiKeyRecord, Principal, TenantAccess, TenantInfo
 from fluxforge.rbac.permissions import NO_GRANTS, Grants, compute_grants
 from fluxforge.telemetry import request_id_var
 
-API_KEY_PREFIX = "ffk_"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOUCH_EVERY_SECONDS = 60.0
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
-
-
-def split_api_key(key: str) -> str | None:
-    """The visible prefix of `ffk_<prefix>_<secret>`, or None when it is not shaped like a key."""
-    if not key.startswith(API_KEY_PREFIX):
-        return None
-    prefix, sep, secret = key[len(API_KEY_PREFIX) :].partition("_")
-    return prefix if sep and prefix and secret else None
 
 
 class AccessControl:
