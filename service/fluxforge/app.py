@@ -52,7 +52,7 @@ from fluxforge.tenancy.controller import (
 from fluxforge.web.access_control import AccessControl
 from fluxforge.web.contract import document_contract, openapi_tags, security_schemes
 from fluxforge.web.problems import EXCEPTION_HANDLERS
-from fluxforge.web.services import SERVICES_KEY, Services, provide_services
+from fluxforge.web.services import SERVICES_KEY, AppServices, provide_services
 from fluxforge.workflows.controller import WorkflowController
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -124,7 +124,7 @@ def create_app(settings: Settings) -> Litestar:
         limiter = RateLimiter(redis, settings.redis_key_prefix)
         access_control = AccessControl(db, tokens, authz_cache, limiter, settings)
         oidc = OidcProviders(settings.providers())
-        services = Services(
+        services = AppServices(
             settings=settings,
             admin_token=admin_token,
             db=db,

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from litestar import Litestar
 from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 from redis.asyncio import Redis
 
 from fluxforge.config import Settings
@@ -21,7 +23,7 @@ from fluxforge.web.access_control import AccessControl
 
 
 @dataclass(frozen=True, slots=True)
-class Services:
+class AppServices:
     settings: Settings
     admin_token: str
     db: Database
@@ -32,16 +34,19 @@ class Services:
     readiness: Readiness
 
 
+Services = NamedDependency[SkipValidation[AppServices]]
+"""A handler's `services` parameter: injected by name, not validated (it is built by the app)."""
+
 SERVICES_KEY = "services"
 
 
-def services_of(app: Litestar) -> Services:
+def services_of(app: Litestar) -> AppServices:
     """The one place that reads the services off the app's state."""
-    found: Services = app.state[SERVICES_KEY]
+    found: AppServices = app.state[SERVICES_KEY]
     return found
 
 
-async def provide_services(state: State) -> Services:
+async def provide_services(state: State) -> AppServices:
     """The `services` dependency of every handler (async: a plain def would run in a thread pool)."""
-    found: Services = state[SERVICES_KEY]
+    found: AppServices = state[SERVICES_KEY]
     return found
