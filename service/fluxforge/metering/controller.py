@@ -3,32 +3,20 @@ usage (/v1/tenants/{tenant}/usage): report events in batches, read them back agg
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Generator
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.datastructures import ResponseHeader, State
+from litestar.datastructures import ResponseHeader
 from litestar.dto import AbstractDTO, DTOFieldDefinition
 from litestar.openapi.spec import Reference, Schema
 from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 from litestar.typing import FieldDefinition
 
-from fluxforge.audit import repository as audit
-from fluxforge.conventions import (
-    DEFAULT_LIMIT,
-    check_version,
-    decode_cursor,
-    etag,
-    new_id,
-    optional_version,
-    page_of,
-    required_version,
-)
-from fluxforge.db import Connection
-from fluxforge.errors import Conflict, Forbidden, NotFound
-from fluxforge.metering import logic, repository
+from fluxforge.conventions import DEFAULT_LIMIT, decode_cursor, etag, optional_version, page_of, required_version
+from fluxforge.metering import service
 from fluxforge.metering.models import (
     METER_KEY_PATTERN,
     IngestResult,
@@ -44,12 +32,10 @@ from fluxforge.metering.models import (
 )
 from fluxforge.web.access import access_of, audit_context, require, require_admin
 from fluxforge.web.contract import ADMIN_SECURITY, TENANT_SECURITY
-from fluxforge.web.idempotency import remember, replay_or_claim
+from fluxforge.web.idempotency import answer, once
 from fluxforge.web.params import Cursor, IdempotencyKeyHeader, IfMatchOptional, IfMatchRequired, Limit, TenantPath
 from fluxforge.web.problems import AS_PUBLISHED_409, problem_responses
-
-PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
-"""Audit rows of platform-wide changes (the platform's meters) carry the nil tenant id."""
+from fluxforge.web.services import Services
 
 MeterRef = Annotated[
     str, PathParameter(description="The meter's key.", min_length=2, max_length=64, pattern=METER_KEY_PATTERN)
@@ -64,21 +50,8 @@ def meter_response(meter: Meter, status_code: int = 200, location: str | None = 
     return Response(meter, status_code=status_code, headers=headers)
 
 
-async def _change_meter(
-    conn: Connection,
-    request: Request[Any, Any, Any],
-    audit_tenant: uuid.UUID,
-    current: Meter,
-    expected: int,
-    data: MeterPatch,
-) -> Meter:
-    check_version(expected, current.version)
-    changed = logic.apply_definition(current, logic.patched_definition(current, data), datetime.now(UTC))
-    if changed is current:
-        return current
-    saved = await repository.update_meter(conn, changed, current.version)
-    await audit.record_change(conn, audit_context(request), audit_tenant, "meter.update", str(saved.id), current, saved)
-    return saved
+def created_meter_response(meter: Meter, *, meters_url: str) -> Response[Meter]:
+    return meter_response(meter, 201, f"{meters_url}/{meter.key}")
 
 
 class MeterAdminController(Controller):
@@ -99,31 +72,18 @@ class MeterAdminController(Controller):
     async def create(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         data: JSONBody[MeterCreate],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[Meter]:
-        logic.check_definition(logic.definition_of(data))
-        async with state.db.platform() as conn:
-            replay = await replay_or_claim(conn, request, idempotency_key, "createPlatformMeter", data, Meter)
-            if replay is not None:
-                return replay
-            await repository.lock_meter_key(conn, data.key)
-            if tenants := await repository.tenants_using_key(conn, data.key):
-                raise Conflict(f"{tenants} tenant(s) have a meter with key {data.key!r}; choose another key")
-            meter = await repository.insert_platform_meter(conn, new_id(), data)
-            await audit.record_change(
-                conn, audit_context(request), PLATFORM_AUDIT_TENANT, "meter.create", str(meter.id), None, meter
-            )
-            response = meter_response(meter, 201, f"/v1/admin/meters/{meter.key}")
-            await remember(conn, request, idempotency_key, response)
-        return response
+        respond = partial(created_meter_response, meters_url="/v1/admin/meters")
+        key = once(request, idempotency_key, "createPlatformMeter", data, respond)
+        created = await service.create_platform_meter(services.db, audit_context(request), data, key)
+        return answer(created, Meter, respond)
 
     @get(operation_id="ListPlatformMeters", summary="List the platform's meters", responses=problem_responses(400, 401))
-    async def list_all(self, state: State, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> MeterPage:
-        after = decode_cursor(cursor)
-        async with state.db.platform() as conn:
-            rows = await repository.list_platform_meters(conn, after=after, limit=limit)
+    async def list_all(self, services: Services, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> MeterPage:
+        rows = await service.list_platform_meters(services.db, after=decode_cursor(cursor), limit=limit)
         items, next_cursor = page_of(rows, limit)
         return MeterPage(items=items, next_cursor=next_cursor)
 
@@ -134,12 +94,8 @@ class MeterAdminController(Controller):
         responses=problem_responses(400, 401, 404),
         response_headers=METER_ETAG,
     )
-    async def get_one(self, state: State, meter: MeterRef) -> Response[Meter]:
-        async with state.db.platform() as conn:
-            found = await repository.platform_meter(conn, meter)
-        if found is None:
-            raise NotFound(f"no platform meter {meter!r}")
-        return meter_response(found)
+    async def get_one(self, services: Services, meter: MeterRef) -> Response[Meter]:
+        return meter_response(await service.get_platform_meter(services.db, meter))
 
     @patch(
         "/{meter:str}",
@@ -151,17 +107,13 @@ class MeterAdminController(Controller):
     async def update(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         meter: MeterRef,
         data: JSONBody[MeterPatch],
         if_match: IfMatchRequired = None,
     ) -> Response[Meter]:
         expected = required_version(if_match)
-        async with state.db.platform() as conn:
-            current = await repository.platform_meter(conn, meter, for_update=True)
-            if current is None:
-                raise NotFound(f"no platform meter {meter!r}")
-            saved = await _change_meter(conn, request, PLATFORM_AUDIT_TENANT, current, expected, data)
+        saved = await service.change_platform_meter(services.db, audit_context(request), meter, data, expected)
         return meter_response(saved)
 
     @delete(
@@ -172,18 +124,10 @@ class MeterAdminController(Controller):
         responses=problem_responses(400, 401, 404, 412),
     )
     async def delete_one(
-        self, request: Request[Any, Any, Any], state: State, meter: MeterRef, if_match: IfMatchOptional = None
+        self, request: Request[Any, Any, Any], services: Services, meter: MeterRef, if_match: IfMatchOptional = None
     ) -> None:
         expected = optional_version(if_match)
-        async with state.db.platform() as conn:
-            current = await repository.platform_meter(conn, meter, for_update=True)
-            if current is None:
-                raise NotFound(f"no platform meter {meter!r}")
-            check_version(expected, current.version)
-            await repository.delete_meter(conn, current)
-            await audit.record_change(
-                conn, audit_context(request), PLATFORM_AUDIT_TENANT, "meter.delete", str(current.id), current, None
-            )
+        await service.delete_platform_meter(services.db, audit_context(request), meter, expected)
 
 
 class MeterController(Controller):
@@ -204,27 +148,16 @@ class MeterController(Controller):
     async def create(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         data: JSONBody[MeterCreate],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[Meter]:
-        logic.check_definition(logic.definition_of(data))
         access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            replay = await replay_or_claim(conn, request, idempotency_key, "createMeter", data, Meter)
-            if replay is not None:
-                return replay
-            await repository.lock_meter_key(conn, data.key)
-            if await repository.platform_key_taken(conn, data.key):
-                raise Conflict(f"{data.key!r} is the key of a platform meter; choose another key")
-            meter = await repository.insert_meter(conn, access.tenant_id, new_id(), data)
-            await audit.record_change(
-                conn, audit_context(request), access.tenant_id, "meter.create", str(meter.id), None, meter
-            )
-            response = meter_response(meter, 201, f"/v1/tenants/{access.tenant.slug}/meters/{meter.key}")
-            await remember(conn, request, idempotency_key, response)
-        return response
+        respond = partial(created_meter_response, meters_url=f"/v1/tenants/{access.tenant.slug}/meters")
+        key = once(request, idempotency_key, "createMeter", data, respond)
+        created = await service.create_meter(services.db, audit_context(request), access.tenant_id, data, key)
+        return answer(created, Meter, respond)
 
     @get(
         operation_id="ListMeters",
@@ -235,15 +168,13 @@ class MeterController(Controller):
     async def list_all(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> MeterPage:
-        access = access_of(request)
-        after = decode_cursor(cursor)
-        async with state.db.tenant(access.tenant_id) as conn:
-            rows = await repository.list_meters(conn, access.tenant_id, after=after, limit=limit)
+        tenant_id = access_of(request).tenant_id
+        rows = await service.list_meters(services.db, tenant_id, after=decode_cursor(cursor), limit=limit)
         items, next_cursor = page_of(rows, limit)
         return MeterPage(items=items, next_cursor=next_cursor)
 
@@ -256,14 +187,9 @@ class MeterController(Controller):
         response_headers=METER_ETAG,
     )
     async def get_one(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, meter: MeterRef
+        self, request: Request[Any, Any, Any], services: Services, tenant: TenantPath, meter: MeterRef
     ) -> Response[Meter]:
-        access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            found = await repository.meter_for_tenant(conn, access.tenant_id, meter)
-        if found is None:
-            raise NotFound(f"no meter {meter!r}")
-        return meter_response(found)
+        return meter_response(await service.get_meter(services.db, access_of(request).tenant_id, meter))
 
     @patch(
         "/{meter:str}",
@@ -276,17 +202,15 @@ class MeterController(Controller):
     async def update(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         meter: MeterRef,
         data: JSONBody[MeterPatch],
         if_match: IfMatchRequired = None,
     ) -> Response[Meter]:
         expected = required_version(if_match)
-        access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            current = await _own_meter(conn, access.tenant_id, meter)
-            saved = await _change_meter(conn, request, access.tenant_id, current, expected, data)
+        tenant_id = access_of(request).tenant_id
+        saved = await service.change_meter(services.db, audit_context(request), tenant_id, meter, data, expected)
         return meter_response(saved)
 
     @delete(
@@ -300,29 +224,14 @@ class MeterController(Controller):
     async def delete_one(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         meter: MeterRef,
         if_match: IfMatchOptional = None,
     ) -> None:
         expected = optional_version(if_match)
-        access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            current = await _own_meter(conn, access.tenant_id, meter)
-            check_version(expected, current.version)
-            await repository.delete_meter(conn, current)
-            await audit.record_change(
-                conn, audit_context(request), access.tenant_id, "meter.delete", str(current.id), current, None
-            )
-
-
-async def _own_meter(conn: Connection, tenant_id: uuid.UUID, key: str) -> Meter:
-    found = await repository.tenant_meter(conn, tenant_id, key, for_update=True)
-    if found is not None:
-        return found
-    if await repository.platform_key_taken(conn, key):
-        raise Forbidden(f"{key!r} is a platform meter; only the platform operator changes it")
-    raise NotFound(f"no meter {key!r} in this tenant")
+        tenant_id = access_of(request).tenant_id
+        await service.delete_meter(services.db, audit_context(request), tenant_id, meter, expected)
 
 
 # --- usage ------------------------------------------------------------------------------------
@@ -413,27 +322,15 @@ class UsageController(Controller):
         responses=problem_responses(400, 401, 403, 404, 413, 429),
     )
     async def ingest(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, data: IngestBody
+        self, request: Request[Any, Any, Any], services: Services, tenant: TenantPath, data: IngestBody
     ) -> IngestResult:
-        access = access_of(request)
-        settings = state.settings
-        parsed = logic.parse_ingest(data, settings.usage_max_batch)
-        earliest, latest = logic.ingest_bounds(datetime.now(UTC), settings.usage_future_tolerance_seconds)
-        refused: list[tuple[int, str]] = []
-        if parsed.events:
-            turn = repository.ingest_turn(access.tenant_id)
-            async with state.db.tenant(access.tenant_id, then=turn) as conn:
-                refused = await repository.ingest(
-                    conn,
-                    access.tenant_id,
-                    logic.columns_of(parsed),
-                    earliest=earliest,
-                    latest=latest,
-                    reserve_platform_types=True,
-                    turn_taken=True,
-                )
-        return logic.ingest_result(
-            parsed, refused, earliest=earliest, tolerance_seconds=settings.usage_future_tolerance_seconds
+        settings = services.settings
+        return await service.ingest_usage(
+            services.db,
+            access_of(request).tenant_id,
+            data,
+            max_batch=settings.usage_max_batch,
+            future_tolerance_seconds=settings.usage_future_tolerance_seconds,
         )
 
     @get(
@@ -445,7 +342,7 @@ class UsageController(Controller):
     async def report(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         meter: Annotated[
             str,
@@ -461,22 +358,12 @@ class UsageController(Controller):
         end: EndParam = None,
         group_by: GroupByParam = None,
     ) -> UsageReport:
-        access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            found = await repository.meter_for_tenant(conn, access.tenant_id, meter)
-            if found is None:
-                raise NotFound(f"no meter {meter!r}")
-            query = logic.usage_query(
-                found, start=start, end=end, window=window, group_by=group_by or [], now=datetime.now(UTC)
-            )
-            rows = await repository.usage_rows(conn, access.tenant_id, query)
-        return UsageReport(
-            meter=found.key,
-            aggregation=found.aggregation,
-            unit=found.unit,
+        return await service.usage_report(
+            services.db,
+            access_of(request).tenant_id,
+            meter,
             window=window,
-            start=query.start,
-            end=query.end,
-            group_by=list(query.group_by),
-            items=logic.usage_buckets(query, rows),
+            start=start,
+            end=end,
+            group_by=group_by or [],
         )

@@ -158,7 +158,7 @@ def parse_ingest(body: bytes, max_batch: int) -> ParsedIngest:
     """Read `{"events": [...]}` or a single event object.
 
     A body that is not a JSON object, or whose `events` is not a list or too long, is refused
-    whole (400). Otherwise every event is judged on its own: bad ones are reported with their
+    whole (BadRequest, InvalidRequest). Otherwise every event is judged on its own: bad ones are reported with their
     index and reason, good ones are kept (partial success).
     """
     try:

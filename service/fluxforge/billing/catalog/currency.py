@@ -33,7 +33,7 @@ CURRENCY_EXPONENTS: MappingProxyType[str, int] = MappingProxyType(
 
 
 class UnknownCurrency(ValueError):
-    """A currency code that is not in CURRENCY_EXPONENTS (the API answers 400)."""
+    """A currency code that is not in CURRENCY_EXPONENTS; plans naming one are refused by `logic.validate_terms`."""
 
     def __init__(self, code: str) -> None:
         super().__init__(f"unknown currency {code!r}: use an ISO 4217 code such as USD, EUR or JPY")

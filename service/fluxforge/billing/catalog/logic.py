@@ -65,7 +65,7 @@ def invalid(errors: list[FieldError]) -> InvalidRequest:
 
 
 def validate_terms(terms: PlanTerms, currency: str | None = None) -> None:
-    """Refuse terms that cannot be priced, or an unknown currency, naming every offending field (400)."""
+    """Refuse terms that cannot be priced, or an unknown currency, naming every offending field."""
     errors: list[FieldError] = []
     if currency is not None:
         try:
@@ -152,7 +152,7 @@ def apply_plan_patch(current: PlanRecord, patch: PlanPatch, now: datetime) -> Pl
 def check_plan_available(
     plan: PlanRecord, versions: Sequence[PlanVersion], at: datetime, currency: str | None
 ) -> PlanVersion:
-    """The version a subscription to `plan` from `at` starts on; refused (409) when the plan is
+    """The version a subscription to `plan` from `at` starts on; refused (Conflict) when the plan is
     retired, priced in another currency than the tenant's, or has no version in force yet."""
     if plan.status != "active":
         raise Conflict(f"plan {plan.key!r} is retired and takes no new subscriptions")
