@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = LOADTESTS / "results" / f"bench-{stamp}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    load_before = os.getloadavg()
+    load_before: tuple[float, ...] = os.getloadavg()
     started = time.monotonic()
 
     figures: list[Figure] = []

@@ -321,10 +321,11 @@ class CpuMeter:
     def seconds(self) -> tuple[float, float]:
         """(server, database) CPU seconds since the meter was made."""
         now = self._read()
-        return tuple(  # type: ignore[return-value]
-            sum(cpu - self._start[part].get(pid, 0.0) for pid, cpu in now[part].items())
-            for part in ("server", "database")
-        )
+
+        def used(part: str) -> float:
+            return sum(cpu - self._start[part].get(pid, 0.0) for pid, cpu in now[part].items())
+
+        return used("server"), used("database")
 
 
 def _cpu_by_pid(processes: list[psutil.Process]) -> dict[int, float]:

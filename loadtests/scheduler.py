@@ -234,6 +234,7 @@ async def throughput(
         """SELECT count(*) FILTER (WHERE state = 'failed') AS failed,
                   extract(epoch FROM max(finished_at) - min(started_at)) AS seconds FROM runs"""
     )
+    assert row is not None  # an aggregate without GROUP BY always answers one row
     attempts = await owner.fetchval("SELECT sum(attempts) FROM run_steps")
     seconds = float(row["seconds"])
     result = {

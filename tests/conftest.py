@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +26,12 @@ from fluxforge.db import Database, create_pool
 from fluxforge.identity.tokens import TokenService
 from fluxforge.migrations import migrate
 from fluxforge.runtime.embedded import EmbeddedPostgres, EmbeddedRedis
+from tests.support import Client, TenantOwner, Tenants, sign_up
+
+# Re-exported (the `as` form is what mypy's strict mode takes as an export): test modules import them from here.
+from tests.support import SignedInUser as SignedInUser  # noqa: PLC0414
+from tests.support import make_tenant as make_tenant  # noqa: PLC0414
+from tests.support import unique_slug as unique_slug  # noqa: PLC0414
 
 ADMIN_TOKEN = "ffadm_test_" + secrets.token_urlsafe(24)
 
@@ -109,7 +114,7 @@ def settings(database_url: str, redis_url: str, data_dir: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def client(settings: Settings) -> AsyncIterator[Client]:
     async with AsyncTestClient(create_app(settings), timeout=30) as test_client:
         yield test_client
 
@@ -139,23 +144,6 @@ async def app_db(settings: Settings) -> AsyncIterator[Database]:
         await pool.close()
 
 
-def unique_slug(prefix: str = "t") -> str:
-    return f"{prefix}-{secrets.token_hex(5)}"
-
-
-class SignedInUser:
-    """A person known to FluxForge, with a valid access token."""
-
-    def __init__(self, user_id: uuid.UUID, email: str, token: str) -> None:
-        self.id = user_id
-        self.email = email
-        self.token = token
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
 _TOKENS: list[TokenService] = []
 
 
@@ -174,34 +162,27 @@ async def _token_service(app_db: Database, settings: Settings) -> TokenService:
     return tokens
 
 
-async def make_user(client: AsyncTestClient, owner_conn: asyncpg.Connection, email: str | None = None) -> SignedInUser:  # type: ignore[type-arg]
-    """Insert a user as sign-in would and mint an access token signed with the app's keys."""
-    user_id = uuid.uuid4()
-    email = email or f"user-{user_id.hex[:10]}@example.test"
-    await owner_conn.execute(
-        "INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3)", user_id, email, email.split("@")[0]
-    )
+async def make_user(client: Client, owner_conn: asyncpg.Connection, email: str | None = None) -> SignedInUser:
+    """A signed-in person (the `tenants` fixture does this and more in one place)."""
     del client  # the app verifies with the same keys; see _token_service
-    token, _ = await _TOKENS[0].issue(user_id)
-    return SignedInUser(user_id, email, token)
+    return await sign_up(owner_conn, _TOKENS[0], email)
 
 
 @pytest.fixture
-async def user(client: AsyncTestClient, owner_conn: asyncpg.Connection) -> SignedInUser:  # type: ignore[type-arg]
+async def user(client: Client, owner_conn: asyncpg.Connection) -> SignedInUser:
     return await make_user(client, owner_conn)
 
 
-async def make_tenant(client: AsyncTestClient, owner: SignedInUser) -> str:  # type: ignore[type-arg]
-    slug = unique_slug("tn")
-    response = await client.post("/v1/tenants", json={"slug": slug, "display_name": "Team"}, headers=owner.headers)
-    assert response.status_code == 201, response.text
-    return slug
+@pytest.fixture
+async def tenant_owner(client: Client, user: SignedInUser) -> TenantOwner:
+    """A fresh tenant's slug and its owner's Authorization headers."""
+    return await make_tenant(client, user), user.headers
 
 
 @pytest.fixture
-async def tenant_owner(client: AsyncTestClient, user: SignedInUser) -> tuple[str, dict[str, str]]:  # type: ignore[type-arg]
-    """A fresh tenant's slug and its owner's Authorization headers."""
-    return await make_tenant(client, user), user.headers
+def tenants(client: Client, owner_conn: asyncpg.Connection, _token_service: TokenService) -> Tenants:
+    """Makes tenants, their owners and members with a given role, through the API."""
+    return Tenants(client, owner_conn, _token_service)
 
 
 from tests.peers.oidc import oidc_peer  # noqa: E402, F401 - the real OIDC provider fixture

@@ -87,6 +87,7 @@ async def stored(owner_conn: asyncpg.Connection, slug: str) -> tuple[int, int]:
         """,
         slug,
     )
+    assert row is not None  # an aggregate without GROUP BY always answers one row
     return row[0], row[1]
 
 

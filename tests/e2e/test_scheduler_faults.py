@@ -15,13 +15,12 @@ from typing import Any
 
 import asyncpg
 import pytest
-from litestar.testing import AsyncTestClient
 
 from fluxforge.config import Settings
 from fluxforge.runtime.embedded import free_port
-from tests.conftest import SignedInUser, make_tenant
 from tests.e2e.conftest import Service, serve_env
 from tests.integration.test_scheduler import CountingPeer, start_run, wait_for_state, workflow
+from tests.support import Client, SignedInUser, make_tenant
 
 pytestmark = pytest.mark.e2e
 LEASE_MS = 2000
@@ -92,7 +91,7 @@ async def wait_until(check: Any, timeout: float, what: str) -> None:
 
 
 async def assert_one_history(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     url: str,
     headers: dict[str, str],
     owner_conn: asyncpg.Connection,
@@ -115,7 +114,7 @@ async def assert_one_history(
 
 
 async def test_kill_9_of_the_owner_another_worker_finishes_and_no_completed_step_runs_twice(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
     settings: Settings,
     owner_conn: asyncpg.Connection,
@@ -162,7 +161,7 @@ async def test_kill_9_of_the_owner_another_worker_finishes_and_no_completed_step
 
 
 async def test_a_paused_owner_past_its_lease_has_every_write_refused(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
     settings: Settings,
     owner_conn: asyncpg.Connection,
@@ -204,7 +203,7 @@ async def test_a_paused_owner_past_its_lease_has_every_write_refused(
 
 
 async def test_runs_resume_and_finish_after_redis_restarts_empty(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
     settings: Settings,
     owner_conn: asyncpg.Connection,

@@ -61,6 +61,7 @@ from fluxforge_client.models import (
     RunCreate,
     RunCreateInputs,
     RunState,
+    RunStepOutputsType0,
     SubscriptionRequest,
     TenantCreate,
     UsageBatch,
@@ -239,9 +240,11 @@ async def test_a_new_tenant_goes_from_sign_in_to_invoice_pdf_with_the_sdk_alone(
     assert json.loads(messages[-1].data)["type"] == "run.succeeded"
     finished = unwrap(await get_run.asyncio_detailed(slug, "prod", run.id, client=ci))
     assert finished.state == RunState.SUCCEEDED
+    assert isinstance(finished.steps, list)  # a run read by id carries its steps
     outputs = {step.id: step.outputs for step in finished.steps}
-    assert outputs["report"] is not None
-    assert outputs["report"].to_dict() == {"built": "abc123"}
+    report = outputs["report"]
+    assert isinstance(report, RunStepOutputsType0)  # set, and not null
+    assert report.to_dict() == {"built": "abc123"}
 
     # Usage: the tenant's own meter, the plan, and events sent twice (counted once).
     unwrap(

@@ -6,10 +6,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import yaml
 from litestar.handlers import HTTPRouteHandler
-from litestar.testing import AsyncTestClient
+from litestar.params import ParameterKwarg
 
 from fluxforge.conventions import IF_MATCH_PATTERN
 from fluxforge.idempotency import IDEMPOTENCY_KEY_PATTERN
@@ -17,7 +16,7 @@ from fluxforge.rbac.permissions import ALL_PERMISSIONS
 from fluxforge.runtime.cli import offline_app, openapi_yaml
 from fluxforge.web.access import require_admin, require_user
 from fluxforge.web.contract import ADMIN_SECURITY, TENANT_SECURITY, USER_SECURITY
-from tests.conftest import make_tenant, make_user
+from tests.support import Client, Tenants
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi.yaml"
 
@@ -26,7 +25,7 @@ def test_committed_contract_equals_generated() -> None:
     assert COMMITTED.read_text() == openapi_yaml(), "openapi.yaml is stale: run `make openapi` and commit it"
 
 
-async def test_served_contract_equals_committed(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_served_contract_equals_committed(client: Client) -> None:
     response = await client.get("/openapi/openapi.json")
     assert response.status_code == 200
     assert response.json() == yaml.safe_load(COMMITTED.read_text())
@@ -185,7 +184,7 @@ def test_no_untyped_objects_where_the_type_is_known() -> None:
 
 
 def test_the_untyped_check_sees_untyped_objects() -> None:
-    spec = {
+    spec: dict[str, Any] = {
         "components": {"schemas": {"A": {"type": "object", "properties": {"x": {"type": "object"}, "y": {}}}}},
         "paths": {"/p": {"post": {"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}}}},
     }
@@ -210,7 +209,9 @@ def _statuses_the_route_can_return(handler: HTTPRouteHandler) -> set[str]:
         need |= {400, 413}
     if "if_match" in params:
         need.add(412)
-        if params["if_match"].kwarg_definition.required:
+        if_match = params["if_match"].kwarg_definition
+        assert isinstance(if_match, ParameterKwarg), handler  # declared as a header parameter
+        if if_match.required:
             need.add(428)
     if "idempotency_key" in params:
         need |= {400, 409}
@@ -279,12 +280,9 @@ def test_role_permissions_are_the_vocabulary() -> None:
         assert sorted(items["enum"]) == sorted(ALL_PERMISSIONS), schema
 
 
-async def test_an_unknown_permission_is_refused_by_the_schema(
-    client: AsyncTestClient,  # type: ignore[type-arg]
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
-) -> None:
-    owner = await make_user(client, owner_conn)
-    slug = await make_tenant(client, owner)
+async def test_an_unknown_permission_is_refused_by_the_schema(client: Client, tenants: Tenants) -> None:
+    tenant = await tenants.create()
+    slug, owner = tenant.slug, tenant.owner
     body = {"name": "odd", "permissions": ["tenant:read", "tenant:own"]}
     response = await client.post(f"/v1/tenants/{slug}/roles", json=body, headers=owner.headers)
     assert response.status_code == 400

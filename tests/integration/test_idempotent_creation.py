@@ -5,44 +5,38 @@ One test per kind of route that claims keys through `fluxforge.idempotency.repla
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import pytest
-from litestar.testing import AsyncTestClient
 
-from tests.conftest import SignedInUser, make_tenant, make_user
+from tests.support import Client, OwnedTenant, Tenants
 
 PROBLEM = "application/problem+json"
 
-
-async def _api_key_id(client: AsyncTestClient, slug: str, owner: SignedInUser) -> str:  # type: ignore[type-arg]
-    created = await client.post(
-        f"/v1/tenants/{slug}/api-keys", json={"name": "ci", "role": "viewer"}, headers=owner.headers
-    )
-    assert created.status_code == 201, created.text
-    key_id: str = created.json()["id"]
-    return key_id
+Body = dict[str, Any]
+Creation = tuple[str, Body, Body]
+"""Where to POST, the body, and another body (a different request under the same key)."""
 
 
-async def _namespace(client: AsyncTestClient, slug: str, owner: SignedInUser) -> tuple[str, Any, Any]:  # type: ignore[type-arg]
-    return f"/v1/tenants/{slug}/namespaces", {"name": "staging"}, {"name": "staging2"}
+async def _namespace(tenants: Tenants, tenant: OwnedTenant) -> Creation:
+    return f"/v1/tenants/{tenant.slug}/namespaces", {"name": "staging"}, {"name": "staging2"}
 
 
-async def _role(client: AsyncTestClient, slug: str, owner: SignedInUser) -> tuple[str, Any, Any]:  # type: ignore[type-arg]
-    body = {"name": "auditor", "permissions": ["audit:read"]}
-    return f"/v1/tenants/{slug}/roles", body, {**body, "description": "another request"}
+async def _role(tenants: Tenants, tenant: OwnedTenant) -> Creation:
+    body: Body = {"name": "auditor", "permissions": ["audit:read"]}
+    return f"/v1/tenants/{tenant.slug}/roles", body, {**body, "description": "another request"}
 
 
-async def _binding(client: AsyncTestClient, slug: str, owner: SignedInUser) -> tuple[str, Any, Any]:  # type: ignore[type-arg]
-    key_id = await _api_key_id(client, slug, owner)
-    body = {"role": "billing", "subject_type": "api_key", "subject_id": key_id}
-    return f"/v1/tenants/{slug}/role-bindings", body, {**body, "role": "operator"}
+async def _binding(tenants: Tenants, tenant: OwnedTenant) -> Creation:
+    key = await tenants.api_key(tenant, "viewer")
+    body: Body = {"role": "billing", "subject_type": "api_key", "subject_id": key.id}
+    return f"/v1/tenants/{tenant.slug}/role-bindings", body, {**body, "role": "operator"}
 
 
 # (what to create, SQL that counts what the creation made)
-KINDS: dict[str, tuple[Callable[..., Any], str]] = {
+KINDS: dict[str, tuple[Callable[[Tenants, OwnedTenant], Awaitable[Creation]], str]] = {
     "namespace": (_namespace, "SELECT count(*) FROM namespaces WHERE tenant_id = $1 AND name LIKE 'staging%'"),
     "role": (_role, "SELECT count(*) FROM roles WHERE tenant_id = $1"),
     "role-binding": (_binding, "SELECT count(*) FROM role_bindings WHERE tenant_id = $1 AND subject_type = 'api_key'"),
@@ -51,15 +45,13 @@ KINDS: dict[str, tuple[Callable[..., Any], str]] = {
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 async def test_retry_with_the_same_key_returns_the_first_response_and_creates_once(
-    client: AsyncTestClient,  # type: ignore[type-arg]
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
-    kind: str,
+    client: Client, owner_conn: asyncpg.Connection, tenants: Tenants, kind: str
 ) -> None:
-    owner = await make_user(client, owner_conn)
-    slug = await make_tenant(client, owner)
-    tenant_id = await owner_conn.fetchval("SELECT id FROM tenants WHERE slug = $1", slug)
+    tenant = await tenants.create()
+    owner = tenant.owner
+    tenant_id = await owner_conn.fetchval("SELECT id FROM tenants WHERE slug = $1", tenant.slug)
     make, count_sql = KINDS[kind]
-    url, body, other_body = await make(client, slug, owner)
+    url, body, other_body = await make(tenants, tenant)
     before = await owner_conn.fetchval(count_sql, tenant_id)
     keyed = {**owner.headers, "Idempotency-Key": f"create-{kind}-1"}
 
@@ -85,12 +77,9 @@ async def test_retry_with_the_same_key_returns_the_first_response_and_creates_on
     assert unkeyed.json()["type"].endswith("/conflict")
 
 
-async def test_a_malformed_key_is_refused_and_creates_nothing(
-    client: AsyncTestClient,  # type: ignore[type-arg]
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
-) -> None:
-    owner = await make_user(client, owner_conn)
-    slug = await make_tenant(client, owner)
+async def test_a_malformed_key_is_refused_and_creates_nothing(client: Client, tenants: Tenants) -> None:
+    tenant = await tenants.create()
+    slug, owner = tenant.slug, tenant.owner
     response = await client.post(
         f"/v1/tenants/{slug}/namespaces",
         json={"name": "keyed"},

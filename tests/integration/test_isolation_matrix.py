@@ -9,14 +9,13 @@ import uuid
 
 import asyncpg
 import pytest
-from litestar.testing import AsyncTestClient
 
-from tests.conftest import make_tenant, make_user
+from tests.support import Client, Tenants
 
 PLACEHOLDER = re.compile(r"\{(\w+)(?::(\w+))?\}")
 
 
-def tenant_routes(client: AsyncTestClient) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+def tenant_routes(client: Client) -> list[tuple[str, str]]:
     found = []
     for route in client.app.routes:
         if not route.path.startswith("/v1/tenants/{tenant"):
@@ -68,17 +67,12 @@ async def fingerprint(conn: asyncpg.Connection, tenant_slug: str) -> str:
 
 
 async def test_another_tenants_token_gets_404_everywhere_and_changes_nothing(
-    client: AsyncTestClient,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    client: Client, owner_conn: asyncpg.Connection, tenants: Tenants
 ) -> None:
-    victim = await make_user(client, owner_conn)
-    attacker = await make_user(client, owner_conn)
-    victim_slug = await make_tenant(client, victim)
-    attacker_slug = await make_tenant(client, attacker)
-    key = await client.post(
-        f"/v1/tenants/{attacker_slug}/api-keys", json={"name": "attacker", "role": "owner"}, headers=attacker.headers
-    )
-    attacker_key = {"Authorization": f"Bearer {key.json()['secret']}"}
+    victim_slug = (await tenants.create()).slug
+    attackers = await tenants.create()
+    attacker = attackers.owner
+    attacker_key = (await tenants.api_key(attackers, "owner", name="attacker")).headers
     routes = tenant_routes(client)
     assert len(routes) >= 20, routes
     before = await fingerprint(owner_conn, victim_slug)
@@ -93,13 +87,10 @@ async def test_another_tenants_token_gets_404_everywhere_and_changes_nothing(
 
 @pytest.mark.parametrize("ref_kind", ["slug", "id"])
 async def test_unknown_and_foreign_tenants_look_the_same(
-    client: AsyncTestClient,
-    owner_conn: asyncpg.Connection,
-    ref_kind: str,  # type: ignore[type-arg]
+    client: Client, owner_conn: asyncpg.Connection, tenants: Tenants, ref_kind: str
 ) -> None:
-    victim = await make_user(client, owner_conn)
-    attacker = await make_user(client, owner_conn)
-    slug = await make_tenant(client, victim)
+    slug = (await tenants.create()).slug
+    attacker = await tenants.user()
     ref = slug if ref_kind == "slug" else str(await owner_conn.fetchval("SELECT id FROM tenants WHERE slug = $1", slug))
     missing = "no-such-tenant" if ref_kind == "slug" else str(uuid.uuid4())
     foreign = await client.get(f"/v1/tenants/{ref}/namespaces", headers=attacker.headers)

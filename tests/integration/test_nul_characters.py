@@ -4,14 +4,14 @@ problem+json) and changes nothing. Found by the fuzzer (tests/fuzz), where such 
 from __future__ import annotations
 
 import asyncpg
-from litestar.testing import AsyncTestClient
+
+from tests.support import Client, TenantOwner
 
 PROBLEM = "application/problem+json"
-TenantOwner = tuple[str, dict[str, str]]
 
 
 async def test_nul_in_json_strings_is_refused_and_stores_nothing(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     tenant_owner: TenantOwner,
     owner_conn: asyncpg.Connection,
 ) -> None:
@@ -39,7 +39,7 @@ async def test_nul_in_json_strings_is_refused_and_stores_nothing(
 
 
 async def test_nul_in_a_query_parameter_is_refused(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     tenant_owner: TenantOwner,
 ) -> None:
     slug, owner = tenant_owner

@@ -17,16 +17,17 @@ from fluxforge.db import Database
 from fluxforge.migrations import migrate, pending_migrations
 from fluxforge.ops.readiness import Readiness
 from tests.conftest import create_database, drop_database
+from tests.support import Client
 
 
-async def test_health_and_readiness(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_health_and_readiness(client: Client) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"ready": True, "checks": {"postgres": "ok", "redis": "ok"}}
 
 
-async def test_metrics_count_requests_by_route_and_status(client: AsyncTestClient, admin: dict[str, str]) -> None:  # type: ignore[type-arg]
+async def test_metrics_count_requests_by_route_and_status(client: Client, admin: dict[str, str]) -> None:
     await client.get("/v1/admin/tenants/metrics-probe", headers=admin)
     body = (await client.get("/metrics")).text
     assert (

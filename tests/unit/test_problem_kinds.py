@@ -21,7 +21,7 @@ def test_committed_doc_equals_the_registry() -> None:
 
 def test_every_problem_class_is_registered_with_its_title_and_status() -> None:
     offline_app()  # imports every domain, so every ProblemError subclass exists
-    classes = [ProblemError, *all_problem_classes()]
+    classes: list[type[ProblemError]] = [ProblemError, *all_problem_classes()]
     assert len(classes) > 20
     for cls in classes:
         kind = PROBLEM_KINDS[cls.kind]

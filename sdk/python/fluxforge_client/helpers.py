@@ -13,14 +13,34 @@ check for a problem by hand after every request, and list routes return one page
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from http import HTTPStatus
 from typing import Any, Protocol, TypeVar
 
 from .models.problem import Problem
 from .models.run_event_message import RunEventMessage
-from .types import UNSET, Response, Unset
+from .types import UNSET, Unset
 
 T = TypeVar("T")
 ItemT_co = TypeVar("ItemT_co", covariant=True)
+ParsedT_co = TypeVar("ParsedT_co", covariant=True)
+
+
+class Answer(Protocol[ParsedT_co]):
+    """What the helpers read of a generated `Response`, read-only and so covariant.
+
+    The generated `Response[T]` is invariant in `T`, so a list call's `Response[NamespacePage |
+    Problem]` is not a `Response[Page[Namespace] | Problem]` to a type checker, although a
+    NamespacePage is a Page[Namespace]; read through this protocol, it is.
+    """
+
+    @property
+    def status_code(self) -> HTTPStatus: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def parsed(self) -> ParsedT_co | None: ...
 
 
 class ApiError(Exception):
@@ -49,7 +69,7 @@ class ApiError(Exception):
         return self.problem.type_ if self.problem is not None else None
 
 
-def unwrap(response: Response[T | Problem]) -> T:
+def unwrap(response: Answer[T | Problem]) -> T:
     """The parsed body of a successful answer; raises ApiError for a problem or an unexpected one."""
     parsed = response.parsed
     if isinstance(parsed, Problem):
@@ -70,7 +90,7 @@ class Page(Protocol[ItemT_co]):
 
 
 def paginate(
-    call: Callable[..., Response[Page[T] | Problem]],
+    call: Callable[..., Answer[Page[T] | Problem]],
     /,
     *args: Any,
     **kwargs: Any,
@@ -93,7 +113,7 @@ def paginate(
 
 
 async def apaginate(
-    call: Callable[..., Awaitable[Response[Page[T] | Problem]]],
+    call: Callable[..., Awaitable[Answer[Page[T] | Problem]]],
     /,
     *args: Any,
     **kwargs: Any,

@@ -233,8 +233,8 @@ async def stripe_api(request: web.Request) -> web.StreamResponse:
     if key is None:
         return stripe_error(401, "Invalid API Key provided.", kind="invalid_request_error")
     if request.method == "GET":
-        answer = handle_get(request)
-        return answer if answer is not None else await proxy(request, b"")
+        served_here = handle_get(request)
+        return served_here if served_here is not None else await proxy(request, b"")
     if request.method != "POST":
         return await proxy(request, await request.read())
     body = await request.read()

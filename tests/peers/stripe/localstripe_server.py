@@ -17,7 +17,7 @@ from localstripe.server import app
 
 def main() -> None:
     port = int(sys.argv[1])
-    localstripe.resources.Store.dump_to_disk = lambda self: None  # type: ignore[method-assign]
+    localstripe.resources.Store.dump_to_disk = lambda self: None
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
