@@ -16,12 +16,13 @@ from fluxforge.app import create_app
 from fluxforge.config import Settings
 from fluxforge.web.services import services_of
 from tests.conftest import SignedInUser, make_tenant, make_user
+from tests.support import Client
 
 
 async def test_signed_in_user_creates_and_lists_tenants(
-    client: AsyncTestClient,
+    client: Client,
     user: SignedInUser,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    owner_conn: asyncpg.Connection,
 ) -> None:
     slug = await make_tenant(client, user)
     mine = (await client.get("/v1/tenants", headers=user.headers)).json()
@@ -36,7 +37,7 @@ async def test_signed_in_user_creates_and_lists_tenants(
     assert owner_role == "owner"
 
 
-async def test_without_a_token_or_with_a_bad_one(client: AsyncTestClient, user: SignedInUser) -> None:  # type: ignore[type-arg]
+async def test_without_a_token_or_with_a_bad_one(client: Client, user: SignedInUser) -> None:
     slug = await make_tenant(client, user)
     assert (await client.get(f"/v1/tenants/{slug}")).status_code == 401
     bad = await client.get(f"/v1/tenants/{slug}", headers={"Authorization": "Bearer not.a.jwt"})
@@ -45,8 +46,8 @@ async def test_without_a_token_or_with_a_bad_one(client: AsyncTestClient, user: 
 
 
 async def test_other_tenants_are_invisible(
-    client: AsyncTestClient,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    client: Client,
+    owner_conn: asyncpg.Connection,
 ) -> None:
     alice = await make_user(client, owner_conn)
     bob = await make_user(client, owner_conn)
@@ -62,7 +63,7 @@ async def test_other_tenants_are_invisible(
     assert (await client.get("/v1/tenants", headers=bob.headers)).json()["items"] == []
 
 
-async def test_namespace_crud_with_versions(client: AsyncTestClient, user: SignedInUser) -> None:  # type: ignore[type-arg]
+async def test_namespace_crud_with_versions(client: Client, user: SignedInUser) -> None:
     slug = await make_tenant(client, user)
     base = f"/v1/tenants/{slug}/namespaces"
     created = await client.post(base, json={"name": "prod", "labels": {"tier": "1"}}, headers=user.headers)
@@ -87,7 +88,7 @@ async def test_namespace_crud_with_versions(client: AsyncTestClient, user: Signe
 
 
 async def invite_and_accept(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     owner: SignedInUser,
     slug: str,
     invitee: SignedInUser,
@@ -106,8 +107,8 @@ async def invite_and_accept(
 
 
 async def test_invitation_is_single_use_and_bound_to_its_email(
-    client: AsyncTestClient,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    client: Client,
+    owner_conn: asyncpg.Connection,
 ) -> None:
     owner = await make_user(client, owner_conn)
     invitee = await make_user(client, owner_conn)
@@ -135,8 +136,8 @@ async def test_invitation_is_single_use_and_bound_to_its_email(
 
 
 async def test_viewer_reads_but_cannot_write(
-    client: AsyncTestClient,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    client: Client,
+    owner_conn: asyncpg.Connection,
 ) -> None:
     owner = await make_user(client, owner_conn)
     viewer = await make_user(client, owner_conn)
@@ -150,8 +151,8 @@ async def test_viewer_reads_but_cannot_write(
 
 
 async def test_namespace_binding_never_reaches_another_namespace(
-    client: AsyncTestClient,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    client: Client,
+    owner_conn: asyncpg.Connection,
 ) -> None:
     owner = await make_user(client, owner_conn)
     operator = await make_user(client, owner_conn)
@@ -177,9 +178,9 @@ async def test_namespace_binding_never_reaches_another_namespace(
 
 
 async def test_api_keys_show_secret_once_work_and_revoke_at_once(
-    client: AsyncTestClient,
+    client: Client,
     user: SignedInUser,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    owner_conn: asyncpg.Connection,
 ) -> None:
     slug = await make_tenant(client, user)
     created = await client.post(
@@ -189,6 +190,7 @@ async def test_api_keys_show_secret_once_work_and_revoke_at_once(
     key = created.json()
     assert key["secret"].startswith(f"ffk_{key['prefix']}_")
     stored = await owner_conn.fetchrow("SELECT secret_hash, prefix FROM api_keys WHERE prefix = $1", key["prefix"])
+    assert stored is not None
     assert key["secret"].encode() not in bytes(stored["secret_hash"])
     machine = {"Authorization": f"Bearer {key['secret']}"}
     assert (await client.get(f"/v1/tenants/{slug}/namespaces", headers=machine)).status_code == 200
@@ -217,8 +219,8 @@ async def test_api_keys_show_secret_once_work_and_revoke_at_once(
 
 
 async def test_nobody_grants_more_than_they_hold(
-    client: AsyncTestClient,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    client: Client,
+    owner_conn: asyncpg.Connection,
 ) -> None:
     owner = await make_user(client, owner_conn)
     admin = await make_user(client, owner_conn)
@@ -250,8 +252,8 @@ async def test_nobody_grants_more_than_they_hold(
 
 
 async def test_custom_role_and_binding_lifecycle(
-    client: AsyncTestClient,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    client: Client,
+    owner_conn: asyncpg.Connection,
 ) -> None:
     owner = await make_user(client, owner_conn)
     member = await make_user(client, owner_conn)
@@ -292,7 +294,7 @@ async def test_custom_role_and_binding_lifecycle(
     assert stranger.status_code == 404
 
 
-async def test_last_owner_stays(client: AsyncTestClient, owner_conn: asyncpg.Connection) -> None:  # type: ignore[type-arg]
+async def test_last_owner_stays(client: Client, owner_conn: asyncpg.Connection) -> None:
     owner = await make_user(client, owner_conn)
     second = await make_user(client, owner_conn)
     slug = await make_tenant(client, owner)
@@ -309,9 +311,9 @@ async def test_last_owner_stays(client: AsyncTestClient, owner_conn: asyncpg.Con
 
 
 async def test_revocation_reaches_other_processes_within_a_second(
-    client: AsyncTestClient,
+    client: Client,
     settings: Settings,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    owner_conn: asyncpg.Connection,
 ) -> None:
     """Two app instances (as two API processes would be), each with its own cache of grants."""
     owner = await make_user(client, owner_conn)
@@ -336,9 +338,9 @@ async def test_revocation_reaches_other_processes_within_a_second(
 
 
 async def test_denied_changes_are_audited_and_suspension_bites_at_once(
-    client: AsyncTestClient,
+    client: Client,
     owner_conn: asyncpg.Connection,
-    admin: dict[str, str],  # type: ignore[type-arg]
+    admin: dict[str, str],
 ) -> None:
     owner = await make_user(client, owner_conn)
     viewer = await make_user(client, owner_conn)
@@ -350,6 +352,7 @@ async def test_denied_changes_are_audited_and_suspension_bites_at_once(
         "SELECT actor, target_id, result, request_id FROM audit_events WHERE action = 'access.denied' AND actor = $1",
         f"user:{viewer.id}",
     )
+    assert row is not None
     assert row["result"] == "denied"
     assert row["target_id"] == f"POST /v1/tenants/{slug}/namespaces"
     assert row["request_id"] == denied.headers["x-request-id"]
@@ -367,7 +370,7 @@ async def test_denied_changes_are_audited_and_suspension_bites_at_once(
 
 async def test_rate_limits_answer_429_with_retry_after(
     settings: Settings,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    owner_conn: asyncpg.Connection,
 ) -> None:
     tight = msgspec.structs.replace(
         settings,
@@ -391,7 +394,7 @@ async def test_rate_limits_answer_429_with_retry_after(
         assert (await limited.get(url, headers=stranger.headers)).status_code == 404
 
 
-async def test_api_key_expires_on_time(client: AsyncTestClient, user: SignedInUser) -> None:  # type: ignore[type-arg]
+async def test_api_key_expires_on_time(client: Client, user: SignedInUser) -> None:
     slug = await make_tenant(client, user)
     past = await client.post(
         f"/v1/tenants/{slug}/api-keys",

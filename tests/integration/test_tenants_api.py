@@ -7,14 +7,14 @@ from typing import Any
 
 import asyncpg
 import pytest
-from litestar.testing import AsyncTestClient
 
 from tests.conftest import unique_slug
+from tests.support import Client
 
 PROBLEM = "application/problem+json"
 
 
-async def create(client: AsyncTestClient, admin: dict[str, str], **body: Any) -> dict[str, Any]:  # type: ignore[type-arg]
+async def create(client: Client, admin: dict[str, str], **body: Any) -> dict[str, Any]:
     body.setdefault("slug", unique_slug())
     body.setdefault("display_name", "Example Inc.")
     response = await client.post("/v1/admin/tenants", json=body, headers=admin)
@@ -30,9 +30,7 @@ async def counts(owner_conn: asyncpg.Connection, slug: str) -> tuple[int, int]:
     return tenants, audits
 
 
-async def test_create_get_and_audit(
-    client: AsyncTestClient, admin: dict[str, str], owner_conn: asyncpg.Connection
-) -> None:  # type: ignore[type-arg]
+async def test_create_get_and_audit(client: Client, admin: dict[str, str], owner_conn: asyncpg.Connection) -> None:
     slug = unique_slug()
     response = await client.post(
         "/v1/admin/tenants",
@@ -58,6 +56,7 @@ async def test_create_get_and_audit(
         "SELECT actor, action, target_id, before, after, request_id FROM audit_events WHERE tenant_id = $1",
         asyncpg.pgproto.pgproto.UUID(tenant["id"]),
     )
+    assert row is not None
     assert row["actor"] == "admin:bootstrap"
     assert row["action"] == "tenant.create"
     assert row["target_id"] == tenant["id"]
@@ -66,7 +65,7 @@ async def test_create_get_and_audit(
     assert row["request_id"] == "req-123"
 
 
-async def test_requires_admin_token(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_requires_admin_token(client: Client) -> None:
     for headers in ({}, {"Authorization": "Bearer wrong-token-wrong-token"}, {"Authorization": "Basic abc"}):
         response = await client.get("/v1/admin/tenants", headers=headers)
         assert response.status_code == 401
@@ -90,7 +89,7 @@ async def test_requires_admin_token(client: AsyncTestClient) -> None:  # type: i
     ],
 )
 async def test_bad_input_is_a_problem_and_changes_nothing(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     admin: dict[str, str],
     owner_conn: asyncpg.Connection,
     body: dict[str, Any],
@@ -108,7 +107,7 @@ async def test_bad_input_is_a_problem_and_changes_nothing(
     assert await owner_conn.fetchval("SELECT count(*) FROM tenants") == before
 
 
-async def test_malformed_json_and_oversized_body(client: AsyncTestClient, admin: dict[str, str]) -> None:  # type: ignore[type-arg]
+async def test_malformed_json_and_oversized_body(client: Client, admin: dict[str, str]) -> None:
     response = await client.post(
         "/v1/admin/tenants", content=b'{"slug": "abc",', headers={**admin, "Content-Type": "application/json"}
     )
@@ -125,7 +124,7 @@ async def test_malformed_json_and_oversized_body(client: AsyncTestClient, admin:
     assert missing.status_code == 404
 
 
-async def test_unknown_route_and_method(client: AsyncTestClient, admin: dict[str, str]) -> None:  # type: ignore[type-arg]
+async def test_unknown_route_and_method(client: Client, admin: dict[str, str]) -> None:
     response = await client.get("/v1/nothing-here", headers=admin)
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM
@@ -135,7 +134,7 @@ async def test_unknown_route_and_method(client: AsyncTestClient, admin: dict[str
     assert response.json()["type"].endswith("/method-not-allowed")
 
 
-async def test_duplicate_slug_conflicts(client: AsyncTestClient, admin: dict[str, str]) -> None:  # type: ignore[type-arg]
+async def test_duplicate_slug_conflicts(client: Client, admin: dict[str, str]) -> None:
     tenant = await create(client, admin)
     response = await client.post(
         "/v1/admin/tenants", json={"slug": tenant["slug"], "display_name": "Other"}, headers=admin
@@ -145,7 +144,7 @@ async def test_duplicate_slug_conflicts(client: AsyncTestClient, admin: dict[str
 
 
 async def test_idempotent_create_replays_and_refuses_a_different_body(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     admin: dict[str, str],
     owner_conn: asyncpg.Connection,
 ) -> None:
@@ -168,7 +167,7 @@ async def test_idempotent_create_replays_and_refuses_a_different_body(
 
 
 async def test_concurrent_idempotent_creates_make_one_tenant(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     admin: dict[str, str],
     owner_conn: asyncpg.Connection,
 ) -> None:
@@ -182,7 +181,7 @@ async def test_concurrent_idempotent_creates_make_one_tenant(
 
 
 async def test_list_is_cursor_paginated_in_creation_order(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     admin: dict[str, str],
 ) -> None:
     prefix = unique_slug("page")
@@ -209,7 +208,7 @@ async def test_list_is_cursor_paginated_in_creation_order(
 
 
 async def test_patch_needs_if_match_and_refuses_stale_versions(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     admin: dict[str, str],
     owner_conn: asyncpg.Connection,
 ) -> None:
@@ -254,7 +253,7 @@ async def test_patch_needs_if_match_and_refuses_stale_versions(
 
 
 async def test_delete_is_soft_and_final(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     admin: dict[str, str],
     owner_conn: asyncpg.Connection,
 ) -> None:
@@ -287,7 +286,7 @@ async def test_delete_is_soft_and_final(
     assert await counts(owner_conn, tenant["slug"]) == (1, 2)
 
 
-async def test_missing_tenant_is_404(client: AsyncTestClient, admin: dict[str, str]) -> None:  # type: ignore[type-arg]
+async def test_missing_tenant_is_404(client: Client, admin: dict[str, str]) -> None:
     for ref in ("no-such-tenant", "01a2078f-629d-78ea-a192-4d8e31ad0121"):
         response = await client.get(f"/v1/admin/tenants/{ref}", headers=admin)
         assert response.status_code == 404

@@ -235,10 +235,12 @@ async def test_concurrent_retries_of_overlapping_batches_count_each_event_once(
     assert sum(len(r["duplicates"]) for r in results) == 12 * 150 - len(distinct)
     tenant_id = await tenant_id_of(owner_conn, slug)
     # Only the reported events: FluxForge's own metering of these requests may land meanwhile.
-    count, unique = await owner_conn.fetchrow(
+    counted = await owner_conn.fetchrow(
         "SELECT count(*), count(DISTINCT event_id) FROM usage_events WHERE tenant_id = $1 AND type = 'job.done'",
         tenant_id,
     )
+    assert counted is not None
+    count, unique = counted
     assert count == unique == len(distinct)
 
 
