@@ -42,8 +42,9 @@ from fluxforge.web.contract import TENANT_SECURITY
 from fluxforge.web.idempotency import remember, replay_or_claim
 from fluxforge.web.params import Cursor, IdempotencyKeyHeader, IfMatchOptional, Limit, NamespacePath, TenantPath
 from fluxforge.web.problems import AS_PUBLISHED_409, problem_responses
-from fluxforge.workflows import dag
+from fluxforge.workflows import graph
 from fluxforge.workflows import repository as workflows
+from fluxforge.workflows.inputs import bind_inputs
 from fluxforge.workflows.models import WorkflowSpec
 
 RunRef = Annotated[uuid.UUID, PathParameter(description="The run's id.")]
@@ -160,13 +161,13 @@ class RunController(Controller):
                 ):
                     raise NotFound(f"workflow {data.workflow!r} has no version {data.version}")
                 raise NotFound(f"no workflow {data.workflow!r} in this namespace")
-            inputs = dag.bind_inputs(workflow.spec, data.inputs)
+            inputs = bind_inputs(workflow.spec, data.inputs)
             if len(msgspec.json.encode(inputs)) > MAX_INPUTS_BYTES:
                 message = f"at most {MAX_INPUTS_BYTES} bytes of JSON"
                 raise InvalidRequest(f"inputs: {message}", errors=[FieldError(field="inputs", message=message)])
             run_id = new_id()
             now = datetime.now(UTC)
-            plan = dag.plan(workflow.spec)
+            plan = graph.plan(workflow.spec)
             await repository.insert_run(
                 conn,
                 tenant_id=access.tenant_id,

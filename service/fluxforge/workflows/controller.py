@@ -46,7 +46,7 @@ from fluxforge.web.params import (
     TenantPath,
 )
 from fluxforge.web.problems import AS_PUBLISHED_409, problem_responses
-from fluxforge.workflows import dag, manifest, repository
+from fluxforge.workflows import graph, manifest, repository
 from fluxforge.workflows.models import (
     MAX_MANIFEST_BYTES,
     ValidationResult,
@@ -233,7 +233,7 @@ class WorkflowController(Controller):
     ) -> ValidationResult:
         found = await _read_manifest(request)
         return ValidationResult(
-            valid=True, digest=manifest.digest(found), order=dag.topological_order(found.spec), manifest=found
+            valid=True, digest=manifest.digest(found), order=graph.topological_order(found.spec), manifest=found
         )
 
     @get(
