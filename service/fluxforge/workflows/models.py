@@ -268,6 +268,13 @@ class Workflow(msgspec.Struct, kw_only=True):
     deleted_at: datetime | None = None
 
 
+class WorkflowCreation(msgspec.Struct, frozen=True):
+    """What creating a workflow did: made it (`new`), or found a live one with exactly this manifest."""
+
+    workflow: Workflow
+    new: bool
+
+
 class WorkflowSummary(msgspec.Struct, kw_only=True):
     """A workflow in lists and audit events: its latest version, without the spec."""
 
