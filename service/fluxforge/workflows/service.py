@@ -106,18 +106,25 @@ async def create_workflow(
     return result
 
 
-async def get_workflow(
-    db: Database, tenant_id: uuid.UUID, namespace_id: uuid.UUID, name: str, version: int | None
+async def workflow_or_404(
+    conn: Connection, tenant_id: uuid.UUID, namespace_id: uuid.UUID, name: str, version: int | None
 ) -> Workflow:
-    """The workflow at its latest version, or at `version`; a missing workflow is named before a missing version."""
-    async with db.tenant(tenant_id) as conn:
-        found = await repository.get(conn, tenant_id, namespace_id, name, version=version)
-        if found is None and version is not None:
-            await live_or_404(conn, tenant_id, namespace_id, name)
-            raise NotFound(f"workflow {name!r} has no version {version}")
+    """The live workflow at its latest version, or at `version`; a missing workflow is named
+    before a missing version (reading a workflow and submitting a run of it answer alike)."""
+    found = await repository.get(conn, tenant_id, namespace_id, name, version=version)
+    if found is None and version is not None:
+        await live_or_404(conn, tenant_id, namespace_id, name)
+        raise NotFound(f"workflow {name!r} has no version {version}")
     if found is None:
         raise NotFound(f"no workflow {name!r} in this namespace")
     return found
+
+
+async def get_workflow(
+    db: Database, tenant_id: uuid.UUID, namespace_id: uuid.UUID, name: str, version: int | None
+) -> Workflow:
+    async with db.tenant(tenant_id) as conn:
+        return await workflow_or_404(conn, tenant_id, namespace_id, name, version)
 
 
 def _check_name_kept(found: WorkflowManifest, name: str) -> None:
