@@ -21,7 +21,7 @@ from fluxforge.config import Settings
 from fluxforge.runtime.embedded import free_port
 from tests.conftest import SignedInUser, make_tenant
 from tests.e2e.conftest import Service, serve_env
-from tests.integration.test_scheduler import CountingPeer, start_run, wait_for_state, workflow
+from tests.integration.scheduler.support import CountingPeer, start_run, wait_for_state, workflow
 
 pytestmark = pytest.mark.e2e
 LEASE_MS = 2000
