@@ -46,7 +46,7 @@ class SchedulerDraining(ProblemError):
     kind = "scheduler-draining"
 
 
-async def run_or_404(conn: Connection, tenant_id: uuid.UUID, namespace_id: uuid.UUID, run_id: uuid.UUID) -> Run:
+async def _run_or_404(conn: Connection, tenant_id: uuid.UUID, namespace_id: uuid.UUID, run_id: uuid.UUID) -> Run:
     found = await repository.get(conn, tenant_id, namespace_id, run_id)
     if found is None:
         raise NotFound(f"no run {run_id} in this namespace")
@@ -134,7 +134,7 @@ async def submit_run(
         run_id = await _insert_pending(
             conn, context.actor, tenant_id, namespace_id, workflow, inputs, data.priority, queue_at
         )
-        run = await run_or_404(conn, tenant_id, namespace_id, run_id)
+        run = await _run_or_404(conn, tenant_id, namespace_id, run_id)
         summary = {"workflow": run.workflow, "version": run.workflow_version, "priority": run.priority}
         await audit.record_change(conn, context, tenant_id, "run.create", str(run_id), None, summary)
         await remember(conn, once, run)
@@ -146,7 +146,7 @@ async def submit_run(
 
 async def get_run(db: Database, tenant_id: uuid.UUID, namespace_id: uuid.UUID, run_id: uuid.UUID) -> Run:
     async with db.tenant(tenant_id) as conn:
-        return await run_or_404(conn, tenant_id, namespace_id, run_id)
+        return await _run_or_404(conn, tenant_id, namespace_id, run_id)
 
 
 async def list_runs(
@@ -190,7 +190,7 @@ async def cancel_run(
         if row is None:
             raise NotFound(f"no run {run_id} in this namespace")
         check_version(expected_version, row["event_seq"])
-        before = await run_or_404(conn, tenant_id, namespace_id, run_id)
+        before = await _run_or_404(conn, tenant_id, namespace_id, run_id)
         current: RunState = row["state"]
         if current == "cancelling":
             return before
@@ -198,7 +198,7 @@ async def cancel_run(
             await repository.cancel_pending(conn, tenant_id, run_id, context.actor)
         else:
             await repository.request_cancel(conn, tenant_id, run_id, context.actor)
-        after = await run_or_404(conn, tenant_id, namespace_id, run_id)
+        after = await _run_or_404(conn, tenant_id, namespace_id, run_id)
         await audit.record_change(
             conn, context, tenant_id, "run.cancel", str(run_id), {"state": before.state}, {"state": after.state}
         )

@@ -42,7 +42,7 @@ def summary_of(workflow: Workflow) -> WorkflowSummary:
     )
 
 
-async def live_or_404(
+async def _live_or_404(
     conn: Connection, tenant_id: uuid.UUID, namespace_id: uuid.UUID, name: str, *, for_update: bool = False
 ) -> Workflow:
     found = await repository.get(conn, tenant_id, namespace_id, name, for_update=for_update)
@@ -62,7 +62,7 @@ async def _same_as_existing(
     conn: Connection, tenant_id: uuid.UUID, namespace_id: uuid.UUID, found: WorkflowManifest, digest: str
 ) -> Workflow:
     """The live workflow of the manifest's name, when its manifest is this one (a repeated create)."""
-    existing = await live_or_404(conn, tenant_id, namespace_id, found.metadata.name, for_update=True)
+    existing = await _live_or_404(conn, tenant_id, namespace_id, found.metadata.name, for_update=True)
     if existing.digest != digest:
         raise Conflict(
             f"workflow {existing.name!r} exists with another manifest (version {existing.version}); "
@@ -113,7 +113,7 @@ async def workflow_or_404(
     before a missing version (reading a workflow and submitting a run of it answer alike)."""
     found = await repository.get(conn, tenant_id, namespace_id, name, version=version)
     if found is None and version is not None:
-        await live_or_404(conn, tenant_id, namespace_id, name)
+        await _live_or_404(conn, tenant_id, namespace_id, name)
         raise NotFound(f"workflow {name!r} has no version {version}")
     if found is None:
         raise NotFound(f"no workflow {name!r} in this namespace")
@@ -146,7 +146,7 @@ async def update_workflow(
     _check_name_kept(found, name)
     digest = manifest.digest(found)
     async with db.tenant(tenant_id) as conn:
-        current = await live_or_404(conn, tenant_id, namespace_id, name, for_update=True)
+        current = await _live_or_404(conn, tenant_id, namespace_id, name, for_update=True)
         check_version(expected_version, current.latest_version)
         if current.digest == digest:
             return current
@@ -167,7 +167,7 @@ async def delete_workflow(
 ) -> Workflow:
     """Soft-delete: the versions stay, for the runs that pinned them."""
     async with db.tenant(tenant_id) as conn:
-        current = await live_or_404(conn, tenant_id, namespace_id, name, for_update=True)
+        current = await _live_or_404(conn, tenant_id, namespace_id, name, for_update=True)
         check_version(expected_version, current.latest_version)
         deleted = await repository.soft_delete(conn, current, tenant_id, datetime.now(UTC))
         await audit.record_change(
@@ -187,5 +187,5 @@ async def list_workflow_versions(
     db: Database, tenant_id: uuid.UUID, namespace_id: uuid.UUID, name: str, *, before: int | None, limit: int
 ) -> list[WorkflowVersion]:
     async with db.tenant(tenant_id) as conn:
-        workflow = await live_or_404(conn, tenant_id, namespace_id, name)
+        workflow = await _live_or_404(conn, tenant_id, namespace_id, name)
         return await repository.list_versions(conn, tenant_id, workflow.id, before=before, limit=limit)
