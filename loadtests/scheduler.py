@@ -59,7 +59,7 @@ from fluxforge.config import APP_DB_ROLE, with_user
 from fluxforge.db import Database, create_pool
 from fluxforge.runs import logic, progress
 from fluxforge.runs import repository as runs
-from fluxforge.workflows import dag, manifest
+from fluxforge.workflows import graph, manifest
 from fluxforge.workflows.models import WorkflowManifest
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -260,7 +260,7 @@ async def latency(
     pool = await create_pool(app_url, min_size=1, max_size=2)
     db = Database(pool)
     spec = chain(1, "ping").spec
-    plan = dag.plan(spec)
+    plan = graph.plan(spec)
     delays: list[float] = []
     try:
         await wait_for_workers(env["FLUXFORGE_REDIS_URL"], prefix, 1)

@@ -19,7 +19,7 @@ import pytest
 from fluxforge.config import Settings
 from fluxforge.runtime.embedded import free_port
 from tests.e2e.conftest import Service, serve_env
-from tests.integration.test_scheduler import CountingPeer, start_run, wait_for_state, workflow
+from tests.integration.scheduler.support import CountingPeer, start_run, wait_for_state, workflow
 from tests.support import Client, SignedInUser, make_tenant
 
 pytestmark = pytest.mark.e2e

@@ -1,5 +1,5 @@
 """Runs through the HTTP API: submit (pinned version, bound inputs, idempotency), read, list,
-cancel, follow, admission modes. Execution by workers is in test_scheduler.py."""
+cancel, follow, admission modes. Execution by workers is in tests/integration/scheduler/."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import asyncpg
 import msgspec
 import yaml
-from litestar.testing import AsyncTestClient
 
 from tests.conftest import SignedInUser, make_tenant
+from tests.support import Client
 
 WORKFLOW = """
 apiVersion: fluxforge.dev/v1
@@ -45,7 +45,7 @@ def runs_url(slug: str, namespace: str = "default") -> str:
 
 
 async def put_workflow(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     slug: str,
     headers: dict[str, str],
     name: str = "greet",
@@ -63,7 +63,7 @@ async def put_workflow(
 
 
 async def submit(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     slug: str,
     headers: dict[str, str],
     body: dict[str, Any],
@@ -73,7 +73,7 @@ async def submit(
 
 
 async def test_submit_stores_a_pending_run_with_pinned_version_and_bound_inputs(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
     owner_conn: asyncpg.Connection,
 ) -> None:
@@ -118,7 +118,7 @@ async def test_submit_stores_a_pending_run_with_pinned_version_and_bound_inputs(
 
 
 async def test_bad_inputs_are_refused_with_their_paths_and_store_nothing(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
     owner_conn: asyncpg.Connection,
 ) -> None:
@@ -142,7 +142,7 @@ async def test_bad_inputs_are_refused_with_their_paths_and_store_nothing(
 
 
 async def test_idempotency_key_replays_the_first_run(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
 ) -> None:
     slug = await make_tenant(client, user)
@@ -161,7 +161,7 @@ async def test_idempotency_key_replays_the_first_run(
 
 
 async def test_list_filters_and_pages_newest_first(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
 ) -> None:
     slug = await make_tenant(client, user)
@@ -193,7 +193,7 @@ async def test_list_filters_and_pages_newest_first(
 
 
 async def test_cancel_a_pending_run_cancels_every_step_once(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
     owner_conn: asyncpg.Connection,
 ) -> None:
@@ -251,7 +251,7 @@ async def test_cancel_a_pending_run_cancels_every_step_once(
 
 
 async def test_permissions_and_unknown_runs(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
 ) -> None:
     slug = await make_tenant(client, user)
@@ -270,7 +270,7 @@ async def test_permissions_and_unknown_runs(
 
 
 async def test_drain_refuses_new_runs_and_freeze_accepts_them(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
     admin: dict[str, str],
 ) -> None:

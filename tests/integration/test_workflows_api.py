@@ -10,12 +10,12 @@ import asyncpg
 import msgspec
 import pytest
 import yaml
-from litestar.testing import AsyncTestClient
 
 from fluxforge.db import Database
 from fluxforge.workflows import manifest, repository
 from fluxforge.workflows.models import MAX_MANIFEST_BYTES
 from tests.conftest import SignedInUser, make_tenant, unique_slug
+from tests.support import Client
 
 YAML_HEADERS = {"Content-Type": "application/yaml"}
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -57,7 +57,7 @@ def base(slug: str, namespace: str = "default") -> str:
 
 
 async def create(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     slug: str,
     headers: dict[str, str],
     body: bytes | None = None,
@@ -66,7 +66,7 @@ async def create(
     return await client.post(base(slug), content=body or manifest_yaml(), headers={**headers, **YAML_HEADERS, **extra})
 
 
-async def test_create_from_yaml_and_read_it_back(client: AsyncTestClient, user: SignedInUser) -> None:  # type: ignore[type-arg]
+async def test_create_from_yaml_and_read_it_back(client: Client, user: SignedInUser) -> None:
     slug = await make_tenant(client, user)
     created = await create(client, slug, user.headers)
     assert created.status_code == 201, created.text
@@ -88,7 +88,7 @@ async def test_create_from_yaml_and_read_it_back(client: AsyncTestClient, user: 
     assert got.headers["etag"] == '"1"'
 
 
-async def test_the_same_manifest_again_makes_no_new_version(client: AsyncTestClient, user: SignedInUser) -> None:  # type: ignore[type-arg]
+async def test_the_same_manifest_again_makes_no_new_version(client: Client, user: SignedInUser) -> None:
     slug = await make_tenant(client, user)
     first = (await create(client, slug, user.headers)).json()
     again = await client.post(base(slug), content=manifest_json(), headers={**user.headers, **JSON_HEADERS})
@@ -101,7 +101,7 @@ async def test_the_same_manifest_again_makes_no_new_version(client: AsyncTestCli
 
 
 async def test_updates_make_immutable_versions_guarded_by_if_match(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
     owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
 ) -> None:
@@ -162,7 +162,7 @@ async def test_updates_make_immutable_versions_guarded_by_if_match(
 
 
 async def test_concurrent_updates_from_one_version_make_one_new_version(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
 ) -> None:
     slug = await make_tenant(client, user)
@@ -182,7 +182,7 @@ async def test_concurrent_updates_from_one_version_make_one_new_version(
 
 
 async def test_concurrent_creates_of_one_manifest_make_one_workflow(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
 ) -> None:
     slug = await make_tenant(client, user)
@@ -191,7 +191,7 @@ async def test_concurrent_creates_of_one_manifest_make_one_workflow(
     assert len({r.json()["id"] for r in responses}) == 1
 
 
-async def test_a_large_manifest_is_parsed_off_the_event_loop(client: AsyncTestClient, user: SignedInUser) -> None:  # type: ignore[type-arg]
+async def test_a_large_manifest_is_parsed_off_the_event_loop(client: Client, user: SignedInUser) -> None:
     slug = await make_tenant(client, user)
     steps = "".join(
         f"    - {{id: s{i}, uses: echo, needs: [{f's{i - 1}' if i else ''}], with: {{pad: '{'x' * 900}'}}}}\n"
@@ -207,7 +207,7 @@ async def test_a_large_manifest_is_parsed_off_the_event_loop(client: AsyncTestCl
 
 
 async def test_invalid_manifests_report_every_error_and_store_nothing(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
     owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
 ) -> None:
@@ -245,7 +245,7 @@ spec:
 
 
 async def test_validate_checks_without_storing(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
     owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
 ) -> None:
@@ -276,7 +276,7 @@ async def test_validate_checks_without_storing(
     ],
 )
 async def test_bodies_that_are_not_manifests(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
     body: bytes,
     content_type: str,
@@ -291,7 +291,7 @@ async def test_bodies_that_are_not_manifests(
         assert response.json()["type"].endswith(f"/{kind}")
 
 
-async def test_idempotent_create(client: AsyncTestClient, user: SignedInUser) -> None:  # type: ignore[type-arg]
+async def test_idempotent_create(client: Client, user: SignedInUser) -> None:
     slug = await make_tenant(client, user)
     first = await create(client, slug, user.headers, **{"Idempotency-Key": "wf-1"})
     assert first.status_code == 201
@@ -308,7 +308,7 @@ async def test_idempotent_create(client: AsyncTestClient, user: SignedInUser) ->
 
 
 async def test_list_delete_and_recreate(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
     owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
 ) -> None:
@@ -353,7 +353,7 @@ async def test_list_delete_and_recreate(
     assert sorted(a["action"] for a in actions) == ["workflow.create", "workflow.delete"]
 
 
-async def test_namespaces_keep_their_workflows_apart(client: AsyncTestClient, user: SignedInUser) -> None:  # type: ignore[type-arg]
+async def test_namespaces_keep_their_workflows_apart(client: Client, user: SignedInUser) -> None:
     slug = await make_tenant(client, user)
     ns = unique_slug("ns")
     assert (
@@ -370,7 +370,7 @@ async def test_namespaces_keep_their_workflows_apart(client: AsyncTestClient, us
     assert (await client.get(f"{base(slug, 'nowhere')}/nightly", headers=user.headers)).status_code == 404
 
 
-async def test_permissions(client: AsyncTestClient, user: SignedInUser) -> None:  # type: ignore[type-arg]
+async def test_permissions(client: Client, user: SignedInUser) -> None:
     slug = await make_tenant(client, user)
     assert (await create(client, slug, user.headers)).status_code == 201
     keys = {}
@@ -393,7 +393,7 @@ async def test_permissions(client: AsyncTestClient, user: SignedInUser) -> None:
 
 
 async def test_versions_are_immutable_and_rows_are_confined_to_their_tenant(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
     app_db: Database,
     owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
@@ -425,7 +425,7 @@ async def test_versions_are_immutable_and_rows_are_confined_to_their_tenant(
 
 
 async def test_a_pinned_version_reads_back_exactly_also_after_deletion(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     user: SignedInUser,
     app_db: Database,
     owner_conn: asyncpg.Connection,  # type: ignore[type-arg]

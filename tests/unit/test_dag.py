@@ -1,5 +1,5 @@
-"""The step graph, references and executors' inputs (fluxforge.workflows.dag), with property
-tests for the validator and the plan order."""
+"""The step graph, references, inputs and executors' inputs (fluxforge.workflows.graph,
+.references, .inputs and .validation), with property tests for the validator and the plan order."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fluxforge.errors import InvalidRequest
-from fluxforge.workflows import dag
-from fluxforge.workflows.dag import CycleError, Reference, ReferenceSyntaxError, UnresolvedReference
+from fluxforge.workflows import graph, references, validation
+from fluxforge.workflows.graph import CycleError
+from fluxforge.workflows.inputs import bind_inputs, type_matches
 from fluxforge.workflows.models import RetryPolicy, WorkflowInput, WorkflowSpec, WorkflowStep
+from fluxforge.workflows.references import Reference, ReferenceSyntaxError, UnresolvedReference
 
 
 def step(step_id: str, *needs: str, uses: str = "echo", **with_: Any) -> WorkflowStep:
@@ -26,7 +28,7 @@ def spec(*steps: WorkflowStep, inputs: list[WorkflowInput] | None = None) -> Wor
 
 
 def errors_of(s: WorkflowSpec) -> dict[str, str]:
-    return {e.field: e.message for e in dag.validate(s)}
+    return {e.field: e.message for e in validation.validate(s)}
 
 
 # --- graphs as hypothesis draws them ----------------------------------------------------------
@@ -73,11 +75,11 @@ def has_cycle(ids: list[str], needs: dict[str, list[str]]) -> bool:
 
 
 @given(dags())
-def test_a_dag_is_valid_and_its_order_respects_every_edge(graph: tuple[list[str], dict[str, list[str]]]) -> None:
-    ids, needs = graph
+def test_a_dag_is_valid_and_its_order_respects_every_edge(drawn: tuple[list[str], dict[str, list[str]]]) -> None:
+    ids, needs = drawn
     s = as_spec(ids, needs)
-    assert dag.validate(s) == []
-    order = dag.topological_order(s)
+    assert validation.validate(s) == []
+    order = graph.topological_order(s)
     assert sorted(order) == sorted(ids)
     position = {step_id: i for i, step_id in enumerate(order)}
     for step_id, upstream in needs.items():
@@ -87,14 +89,14 @@ def test_a_dag_is_valid_and_its_order_respects_every_edge(graph: tuple[list[str]
 
 @given(dags())
 def test_the_order_is_deterministic_and_takes_the_first_declared_ready_step(
-    graph: tuple[list[str], dict[str, list[str]]],
+    drawn: tuple[list[str], dict[str, list[str]]],
 ) -> None:
-    ids, needs = graph
+    ids, needs = drawn
     s = as_spec(ids, needs)
-    order = dag.topological_order(s)
+    order = graph.topological_order(s)
     # The same spec, rebuilt from its JSON (as another process would), orders the same.
     rebuilt = msgspec.json.decode(msgspec.json.encode(s), type=WorkflowSpec)
-    assert dag.topological_order(rebuilt) == order
+    assert graph.topological_order(rebuilt) == order
     # Stable: at every point the next step is the earliest-declared one whose needs are done.
     done: set[str] = set()
     for chosen in order:
@@ -104,24 +106,24 @@ def test_the_order_is_deterministic_and_takes_the_first_declared_ready_step(
 
 
 @given(dags())
-def test_a_spec_declared_in_a_valid_order_keeps_it(graph: tuple[list[str], dict[str, list[str]]]) -> None:
-    ids, needs = graph
-    in_order = dag.topological_order(as_spec(ids, needs))
-    assert dag.topological_order(as_spec(in_order, needs)) == in_order
+def test_a_spec_declared_in_a_valid_order_keeps_it(drawn: tuple[list[str], dict[str, list[str]]]) -> None:
+    ids, needs = drawn
+    in_order = graph.topological_order(as_spec(ids, needs))
+    assert graph.topological_order(as_spec(in_order, needs)) == in_order
 
 
 @given(st.lists(st.sampled_from([f"s{i}" for i in range(30)]), min_size=1, unique=True))
 def test_independent_steps_run_in_declaration_order(ids: list[str]) -> None:
-    assert dag.topological_order(as_spec(ids, {i: [] for i in ids})) == ids
+    assert graph.topological_order(as_spec(ids, {i: [] for i in ids})) == ids
 
 
 @settings(max_examples=300)
 @given(graphs())
 def test_the_validator_finds_a_cycle_exactly_when_there_is_one_and_names_a_real_one(
-    graph: tuple[list[str], dict[str, list[str]]],
+    drawn: tuple[list[str], dict[str, list[str]]],
 ) -> None:
-    ids, needs = graph
-    errors = dag.validate(as_spec(ids, needs))
+    ids, needs = drawn
+    errors = validation.validate(as_spec(ids, needs))
     cycle_errors = [e for e in errors if "cycle" in e.message]
     assert bool(cycle_errors) == has_cycle(ids, needs)
     assert len(errors) == len(cycle_errors)  # nothing else is wrong with these specs
@@ -136,25 +138,25 @@ def test_the_validator_finds_a_cycle_exactly_when_there_is_one_and_names_a_real_
         assert error.field == f"spec.steps[{closing}].needs[{needs[named[-2]].index(named[0])}]"
     if has_cycle(ids, needs):
         with pytest.raises(CycleError):
-            dag.order(ids, needs)
+            graph.order(ids, needs)
 
 
 @given(graphs())
-def test_find_cycles_is_deterministic(graph: tuple[list[str], dict[str, list[str]]]) -> None:
-    ids, needs = graph
-    assert dag.find_cycles(ids, needs) == dag.find_cycles(list(ids), {k: list(v) for k, v in needs.items()})
+def test_find_cycles_is_deterministic(drawn: tuple[list[str], dict[str, list[str]]]) -> None:
+    ids, needs = drawn
+    assert graph.find_cycles(ids, needs) == graph.find_cycles(list(ids), {k: list(v) for k, v in needs.items()})
 
 
 def test_the_cycle_error_names_the_cycle() -> None:
     s = spec(step("a", "c"), step("b", "a"), step("c", "b"), step("d"))
     assert errors_of(s) == {"spec.steps[1].needs[0]": "needs form a cycle: a -> c -> b -> a"}
     with pytest.raises(CycleError, match="a -> c -> b -> a"):
-        dag.topological_order(s)
+        graph.topological_order(s)
 
 
 def test_two_separate_cycles_are_both_reported() -> None:
     s = spec(step("a", "b"), step("b", "a"), step("c", "d"), step("d", "c"), step("e", "a", "c"))
-    messages = sorted(e.message for e in dag.validate(s))
+    messages = sorted(e.message for e in validation.validate(s))
     assert messages == ["needs form a cycle: a -> b -> a", "needs form a cycle: c -> d -> c"]
 
 
@@ -170,7 +172,7 @@ def test_graph_errors_name_their_field() -> None:
 
 def test_fan_out_and_fan_in() -> None:
     s = spec(step("join", "left", "right"), step("left", "root"), step("right", "root"), step("root"))
-    plan = dag.plan(s)
+    plan = graph.plan(s)
     assert plan.order == ("root", "left", "right", "join")
     assert plan.ready(succeeded=set(), started=set()) == ["root"]
     assert plan.ready(succeeded={"root"}, started={"root"}) == ["left", "right"]
@@ -220,7 +222,7 @@ def test_executor_inputs_computed_from_references_are_checked_when_the_step_runs
         step("b", "a", uses="sleep", seconds="${{ steps.a.outputs.n }}"),
         step("c", "a", uses="http", url="${{ steps.a.outputs.url }}", method="${{ steps.a.outputs.m }}"),
     )
-    assert dag.validate(s) == []
+    assert validation.validate(s) == []
 
 
 def test_retry_rules() -> None:
@@ -239,17 +241,19 @@ def test_retry_rules() -> None:
 
 
 def test_parse_template() -> None:
-    assert dag.parse_template("x-${{ inputs.a }}/${{steps.b.outputs.c.0}}!") == [
+    assert references.parse_template("x-${{ inputs.a }}/${{steps.b.outputs.c.0}}!") == [
         "x-",
         Reference("inputs", "a", (), "${{ inputs.a }}"),
         "/",
         Reference("steps", "b", ("c", "0"), "${{steps.b.outputs.c.0}}"),
         "!",
     ]
-    assert dag.parse_template("${{ steps.b.outputs }}") == [Reference("steps", "b", (), "${{ steps.b.outputs }}")]
+    assert references.parse_template("${{ steps.b.outputs }}") == [
+        Reference("steps", "b", (), "${{ steps.b.outputs }}")
+    ]
     for bad in ("${{ inputs }}", "${{ env.HOME }}", "${{ steps.b.result }}", "${{ inputs.a", "${{ inputs.a-b }}"):
         with pytest.raises(ReferenceSyntaxError):
-            dag.parse_template(bad)
+            references.parse_template(bad)
 
 
 def test_references_must_be_declared_inputs_or_upstream_steps() -> None:
@@ -276,7 +280,7 @@ def test_references_must_be_declared_inputs_or_upstream_steps() -> None:
         "spec.steps[7].with.x": "'${{' without a closing '}}'",
     }
     # Two errors in one string are both reported.
-    assert [e.message for e in dag.validate(s) if e.field == "spec.steps[6].with.x"] == [
+    assert [e.message for e in validation.validate(s) if e.field == "spec.steps[6].with.x"] == [
         "unknown expression 'oops': use inputs.<name> or steps.<id>.outputs.<field>",
         "${{ inputs.nope }} names input 'nope', which spec.inputs does not declare",
     ]
@@ -296,7 +300,7 @@ def test_resolve_keeps_the_type_of_a_whole_reference_and_interpolates_text() -> 
         "${{ inputs.name }}": 1,
         "plain": 1.5,
     }
-    assert dag.resolve(value, inputs, outputs) == {
+    assert references.resolve(value, inputs, outputs) == {
         "count": 3,
         "label": "web-3",
         "status": 200,
@@ -320,10 +324,10 @@ def test_unresolved_references_say_what_is_missing() -> None:
     }
     for text, reason in cases.items():
         with pytest.raises(UnresolvedReference) as caught:
-            dag.resolve({"f": [text]}, {}, outputs)
+            references.resolve({"f": [text]}, {}, outputs)
         assert caught.value.reason == reason
         assert caught.value.field == "with.f[0]"
-    resolved = dag.resolve_with(step("s", uses="echo", v="${{ steps.a.outputs.v }}"), {}, outputs)
+    resolved = references.resolve_with(step("s", uses="echo", v="${{ steps.a.outputs.v }}"), {}, outputs)
     assert resolved == {"v": 1}
 
 
@@ -334,17 +338,17 @@ json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6),
     st.recursive(json_scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=4), c, max_size=3))
 )
 def test_values_without_references_resolve_to_themselves(value: Any) -> None:
-    if any(True for _ in dag.references(value)):
+    if any(True for _ in references.references_in(value)):
         return
-    assert dag.resolve(value, {}, {}) == value
+    assert references.resolve(value, {}, {}) == value
 
 
 @given(
     st.recursive(json_scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=4), c, max_size=3))
 )
 def test_a_whole_reference_resolves_to_the_value_itself(value: Any) -> None:
-    assert dag.resolve("${{ inputs.v }}", {"v": value}, {}) == value
-    assert dag.resolve("${{ steps.s.outputs.v }}", {}, {"s": {"v": value}}) == value
+    assert references.resolve("${{ inputs.v }}", {"v": value}, {}) == value
+    assert references.resolve("${{ steps.s.outputs.v }}", {}, {"s": {"v": value}}) == value
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -379,7 +383,7 @@ def test_bind_inputs_fills_defaults_and_reports_every_problem() -> None:
             WorkflowInput(name="extra", type="any", default={"k": 1}),
         ],
     )
-    assert dag.bind_inputs(s, {"target": "prod", "ratio": 2}) == {
+    assert bind_inputs(s, {"target": "prod", "ratio": 2}) == {
         "target": "prod",
         "n": 3,
         "flag": None,
@@ -387,7 +391,7 @@ def test_bind_inputs_fills_defaults_and_reports_every_problem() -> None:
         "extra": {"k": 1},
     }
     with pytest.raises(InvalidRequest) as caught:
-        dag.bind_inputs(s, {"n": True, "ratio": "1", "flag": 0, "unknown": 1})
+        bind_inputs(s, {"n": True, "ratio": "1", "flag": 0, "unknown": 1})
     assert caught.value.errors is not None
     assert {e.field: e.message for e in caught.value.errors} == {
         "inputs.unknown": "not an input of this workflow",
@@ -399,12 +403,12 @@ def test_bind_inputs_fills_defaults_and_reports_every_problem() -> None:
 
 
 def test_type_matches() -> None:
-    assert dag.type_matches("number", 1)
-    assert dag.type_matches("number", 1.5)
-    assert not dag.type_matches("number", True)
-    assert not dag.type_matches("number", float("nan"))
-    assert not dag.type_matches("integer", 1.0)
-    assert not dag.type_matches("nope", 1)
-    assert dag.type_matches("any", None)
-    assert dag.type_matches("object", {})
-    assert dag.type_matches("array", [])
+    assert type_matches("number", 1)
+    assert type_matches("number", 1.5)
+    assert not type_matches("number", True)
+    assert not type_matches("number", float("nan"))
+    assert not type_matches("integer", 1.0)
+    assert not type_matches("nope", 1)
+    assert type_matches("any", None)
+    assert type_matches("object", {})
+    assert type_matches("array", [])

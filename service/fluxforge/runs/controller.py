@@ -1,31 +1,27 @@
 """Runs of a namespace's workflows: submit, list, read, cancel, follow live, trace, replay, diff.
 
-The API only stores a run (pending, with its pinned workflow version and bound inputs) and
-wakes the scheduler; workers (`fluxforge worker`) execute it. Everything else here reads what
-the workers recorded.
+The API only stores a run and wakes the scheduler; workers (`fluxforge worker`) execute it
+(`runs/service.py` says how).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import ResponseHeader, State
+from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.response import ServerSentEvent
 
-from fluxforge.audit import repository as audit
-from fluxforge.conventions import DEFAULT_LIMIT, check_version, decode_cursor, etag, new_id, optional_version, page_of
-from fluxforge.db import Connection
-from fluxforge.errors import BadRequest, Conflict, FieldError, InvalidRequest, NotFound, ProblemError
+from fluxforge.conventions import DEFAULT_LIMIT, decode_cursor, etag, optional_version, page_of
+from fluxforge.errors import BadRequest
 from fluxforge.rbac.models import TenantAccess
 from fluxforge.runs import events as run_events
-from fluxforge.runs import logic, progress, repository
+from fluxforge.runs import service
 from fluxforge.runs.models import (
     MAX_INPUTS_BYTES,
     ReplayReport,
@@ -36,28 +32,21 @@ from fluxforge.runs.models import (
     RunTrace,
     TraceDiff,
 )
-from fluxforge.runs.states import RunState, run_transition
+from fluxforge.runs.states import RunState
 from fluxforge.web.access import access_of, audit_context, require
 from fluxforge.web.contract import TENANT_SECURITY
-from fluxforge.web.idempotency import remember, replay_or_claim
+from fluxforge.web.idempotency import answer, once
 from fluxforge.web.params import Cursor, IdempotencyKeyHeader, IfMatchOptional, Limit, NamespacePath, TenantPath
 from fluxforge.web.problems import AS_PUBLISHED_409, problem_responses
-from fluxforge.workflows import dag
-from fluxforge.workflows import repository as workflows
-from fluxforge.workflows.models import WorkflowSpec
+from fluxforge.web.services import Services
 
 RunRef = Annotated[uuid.UUID, PathParameter(description="The run's id.")]
 ETAG_HEADER = [
     ResponseHeader(name="ETag", description="The run's version (it grows with every event).", documentation_only=True)
 ]
-EVENTS_PAGE = 1000
 # Event ids are PostgreSQL bigints: a larger one would fail in the driver after the stream started.
 MAX_SEQ = 2**63 - 1
 _SEQ = re.compile(r"[0-9]{1,19}")
-
-
-class SchedulerDraining(ProblemError):
-    kind = "scheduler-draining"
 
 
 def run_response(run: Run, status_code: int = 200, location: str | None = None) -> Response[Run]:
@@ -67,50 +56,22 @@ def run_response(run: Run, status_code: int = 200, location: str | None = None) 
     return Response(run, status_code=status_code, headers=headers)
 
 
+def created_response(tenant: str, run: Run) -> Response[Run]:
+    return run_response(run, 201, f"/v1/tenants/{tenant}/namespaces/{run.namespace}/runs/{run.id}")
+
+
 def _namespace_id(access: TenantAccess) -> uuid.UUID:
     assert access.namespace_id is not None  # the guard resolved the path's namespace
     return access.namespace_id
 
 
-async def _run_or_404(conn: Connection, access: TenantAccess, run_id: uuid.UUID) -> Run:
-    found = await repository.get(conn, access.tenant_id, _namespace_id(access), run_id)
-    if found is None:
-        raise NotFound(f"no run {run_id} in this namespace")
-    return found
-
-
-async def _pinned_spec(conn: Connection, tenant_id: uuid.UUID, workflow_id: uuid.UUID, version: int) -> WorkflowSpec:
-    pinned = await workflows.pinned_manifest(conn, tenant_id, workflow_id, version)
-    assert pinned is not None  # a foreign key keeps a run's version
-    return pinned.spec
-
-
-async def _trace(conn: Connection, access: TenantAccess, run_id: uuid.UUID) -> tuple[RunTrace, Any, list[Any]]:
-    header = await repository.run_header(conn, access.tenant_id, _namespace_id(access), run_id)
-    if header is None:
-        raise NotFound(f"no run {run_id} in this namespace")
-    spec = await _pinned_spec(conn, access.tenant_id, header["workflow_id"], header["workflow_version"])
-    states = await repository.step_states(conn, access.tenant_id, run_id)
-    events: list[Any] = []
-    while True:
-        after = events[-1].seq if events else 0
-        page = await repository.events_after(conn, access.tenant_id, run_id, header["created_at"], after, EVENTS_PAGE)
-        events.extend(page)
-        if len(page) < EVENTS_PAGE:
-            break
-    trace = logic.build_trace(
-        run_id=run_id,
-        workflow=header["workflow_name"],
-        workflow_id=header["workflow_id"],
-        workflow_version=header["workflow_version"],
-        state=header["state"],
-        inputs=header["inputs"],
-        spec=spec,
-        step_states=states,
-        events=events,
-        result_digest=header["result_digest"],
-    )
-    return trace, spec, events
+def _start_after(after: int | None, last_event_id: str | None) -> int:
+    """Where a follower starts: after Last-Event-ID when EventSource reconnects, else `after`."""
+    if last_event_id is None:
+        return after or 0
+    if not _SEQ.fullmatch(last_event_id) or int(last_event_id) > MAX_SEQ:
+        raise BadRequest("Last-Event-ID must be the id (seq) of an event of this run")
+    return int(last_event_id)
 
 
 class RunController(Controller):
@@ -133,7 +94,7 @@ class RunController(Controller):
     async def create(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         data: JSONBody[RunCreate],
@@ -141,67 +102,18 @@ class RunController(Controller):
     ) -> Response[Run]:
         access = access_of(request)
         namespace_id = _namespace_id(access)
-        actor = access.principal.actor
-        async with state.db.tenant(access.tenant_id) as conn:
-            replay = await replay_or_claim(conn, request, idempotency_key, "createRun", [str(namespace_id), data], Run)
-            if replay is not None:
-                return replay
-            admission = await repository.admission(conn)
-            if admission["mode"] == "drain":
-                raise SchedulerDraining(
-                    "the platform operator is draining the scheduler; submit the run later"
-                    + (f" ({admission['reason']})" if admission["reason"] else ""),
-                    headers={"Retry-After": "60"},
-                )
-            workflow = await workflows.get(conn, access.tenant_id, namespace_id, data.workflow, version=data.version)
-            if workflow is None:
-                if data.version is not None and await workflows.get(
-                    conn, access.tenant_id, namespace_id, data.workflow
-                ):
-                    raise NotFound(f"workflow {data.workflow!r} has no version {data.version}")
-                raise NotFound(f"no workflow {data.workflow!r} in this namespace")
-            inputs = dag.bind_inputs(workflow.spec, data.inputs)
-            if len(msgspec.json.encode(inputs)) > MAX_INPUTS_BYTES:
-                message = f"at most {MAX_INPUTS_BYTES} bytes of JSON"
-                raise InvalidRequest(f"inputs: {message}", errors=[FieldError(field="inputs", message=message)])
-            run_id = new_id()
-            now = datetime.now(UTC)
-            plan = dag.plan(workflow.spec)
-            await repository.insert_run(
-                conn,
-                tenant_id=access.tenant_id,
-                run_id=run_id,
-                namespace_id=namespace_id,
-                workflow_id=workflow.id,
-                workflow_version=workflow.version,
-                workflow_name=workflow.name,
-                inputs=inputs,
-                priority=data.priority,
-                queue_at=logic.queue_at(now, data.priority, state.settings.scheduler_priority_aging_seconds),
-                created_by=actor,
-                steps=progress.initial_views(workflow.spec),
-                needs=plan.needs,
-                created_event={
-                    "workflow": workflow.name,
-                    "version": workflow.version,
-                    "inputs_digest": logic.digest(inputs),
-                    "by": actor,
-                },
-            )
-            run = await _run_or_404(conn, access, run_id)
-            await audit.record_change(
-                conn,
-                audit_context(request),
-                access.tenant_id,
-                "run.create",
-                str(run_id),
-                None,
-                {"workflow": run.workflow, "version": run.workflow_version, "priority": run.priority},
-            )
-            location = f"/v1/tenants/{access.tenant.slug}/namespaces/{run.namespace}/runs/{run_id}"
-            response = run_response(run, 201, location)
-            await remember(conn, request, idempotency_key, response)
-        return response
+        respond = partial(created_response, access.tenant.slug)
+        key = once(request, idempotency_key, "createRun", [str(namespace_id), data], respond)
+        created = await service.submit_run(
+            services.db,
+            audit_context(request),
+            access.tenant_id,
+            namespace_id,
+            data,
+            priority_aging_seconds=services.settings.scheduler_priority_aging_seconds,
+            once=key,
+        )
+        return answer(created, Run, respond)
 
     @get(
         operation_id="ListRuns",
@@ -212,7 +124,7 @@ class RunController(Controller):
     async def list_all(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         limit: Limit = DEFAULT_LIMIT,
@@ -225,17 +137,15 @@ class RunController(Controller):
         ] = None,
     ) -> RunPage:
         access = access_of(request)
-        before = decode_cursor(cursor)
-        async with state.db.tenant(access.tenant_id) as conn:
-            rows = await repository.list_page(
-                conn,
-                access.tenant_id,
-                _namespace_id(access),
-                state=run_state,
-                workflow=workflow,
-                before=before,
-                limit=limit,
-            )
+        rows = await service.list_runs(
+            services.db,
+            access.tenant_id,
+            _namespace_id(access),
+            state=run_state,
+            workflow=workflow,
+            before=decode_cursor(cursor),
+            limit=limit,
+        )
         items, next_cursor = page_of(rows, limit)
         return RunPage(items=items, next_cursor=next_cursor)
 
@@ -250,15 +160,13 @@ class RunController(Controller):
     async def get_one(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         run_id: RunRef,
     ) -> Response[Run]:
         access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            run = await _run_or_404(conn, access, run_id)
-        return run_response(run)
+        return run_response(await service.get_run(services.db, access.tenant_id, _namespace_id(access), run_id))
 
     @post(
         "/{run_id:uuid}/cancel",
@@ -275,7 +183,7 @@ class RunController(Controller):
     async def cancel(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         run_id: RunRef,
@@ -283,31 +191,11 @@ class RunController(Controller):
     ) -> Response[Run]:
         """202 while the run's worker stops it (state `cancelling`), 200 once it is `cancelled`."""
         access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            row = await repository.lock(conn, access.tenant_id, _namespace_id(access), run_id)
-            if row is None:
-                raise NotFound(f"no run {run_id} in this namespace")
-            check_version(optional_version(if_match), row["event_seq"])
-            before = await _run_or_404(conn, access, run_id)
-            current: RunState = row["state"]
-            if current == "cancelling":
-                return run_response(before, 202)
-            following = run_transition(current, "cancel")
-            if following == "cancelled":
-                await repository.cancel_pending(conn, access.tenant_id, run_id, access.principal.actor)
-            else:
-                await repository.request_cancel(conn, access.tenant_id, run_id, access.principal.actor)
-            after = await _run_or_404(conn, access, run_id)
-            await audit.record_change(
-                conn,
-                audit_context(request),
-                access.tenant_id,
-                "run.cancel",
-                str(run_id),
-                {"state": before.state},
-                {"state": after.state},
-            )
-        return run_response(after, 200 if after.state == "cancelled" else 202)
+        expected = optional_version(if_match)
+        run = await service.cancel_run(
+            services.db, audit_context(request), access.tenant_id, _namespace_id(access), run_id, expected
+        )
+        return run_response(run, 200 if run.state == "cancelled" else 202)
 
     @get(
         "/{run_id:uuid}/events",
@@ -329,7 +217,7 @@ class RunController(Controller):
     async def follow(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         run_id: RunRef,
@@ -347,17 +235,12 @@ class RunController(Controller):
         """Each event's `id` is its seq, `event` its type (`run.started`, `step.succeeded`, ...)
         and `data` the event as JSON. The stream ends after the run's final event."""
         access = access_of(request)
-        start = after or 0
-        if last_event_id is not None:
-            if not _SEQ.fullmatch(last_event_id) or int(last_event_id) > MAX_SEQ:
-                raise BadRequest("Last-Event-ID must be the id (seq) of an event of this run")
-            start = int(last_event_id)
-        async with state.db.tenant(access.tenant_id) as conn:
-            if await repository.run_header(conn, access.tenant_id, _namespace_id(access), run_id) is None:
-                raise NotFound(f"no run {run_id} in this namespace")
-        settings = state.settings
+        start = _start_after(after, last_event_id)
+        await service.require_run(services.db, access.tenant_id, _namespace_id(access), run_id)
+        settings = services.settings
+        assert settings.redis_url is not None  # the app does not start without one
         stream = run_events.follow(
-            state.db,
+            services.db,
             settings.redis_url,
             settings.redis_key_prefix,
             access.tenant_id,
@@ -377,15 +260,13 @@ class RunController(Controller):
     async def trace(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         run_id: RunRef,
     ) -> RunTrace:
         access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            found, _, _ = await _trace(conn, access, run_id)
-        return found
+        return await service.trace_run(services.db, access.tenant_id, _namespace_id(access), run_id)
 
     @post(
         "/{run_id:uuid}/replay",
@@ -398,7 +279,7 @@ class RunController(Controller):
     async def replay(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         run_id: RunRef,
@@ -407,17 +288,7 @@ class RunController(Controller):
         expected, got) when the record is not what the plan, the inputs and the recorded
         outputs imply; `complete` is false for a run still under way (verified so far)."""
         access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            found, spec, events = await _trace(conn, access, run_id)
-        return logic.replay(
-            run_id,
-            spec,
-            found.inputs,
-            events,
-            recorded_state=found.state,
-            recorded_steps=found.steps,
-            recorded_result=found.result_digest,
-        )
+        return await service.replay_run(services.db, access.tenant_id, _namespace_id(access), run_id)
 
     @get(
         "/{run_id:uuid}/trace/diff",
@@ -429,16 +300,11 @@ class RunController(Controller):
     async def diff(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         run_id: RunRef,
         other: Annotated[uuid.UUID, QueryParameter(description="The run to compare with.")],
     ) -> TraceDiff:
         access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            left, _, _ = await _trace(conn, access, run_id)
-            right, _, _ = await _trace(conn, access, other)
-        if left.workflow_id != right.workflow_id:
-            raise Conflict(f"run {other} is of workflow {right.workflow!r}, not {left.workflow!r}")
-        return logic.diff_traces(left, right)
+        return await service.diff_runs(services.db, access.tenant_id, _namespace_id(access), run_id, other)

@@ -28,7 +28,7 @@ from fluxforge.runs.models import (
     TraceDifference,
 )
 from fluxforge.runs.states import RunState, StepState, run_outcome
-from fluxforge.workflows import dag
+from fluxforge.workflows import graph, references
 from fluxforge.workflows.models import WorkflowSpec
 
 # Event types. A step attempt's result is one event whose type says what followed it, and
@@ -117,7 +117,7 @@ def build_trace(
         state=state,
         inputs=inputs,
         inputs_digest=digest(inputs),
-        plan=list(dag.plan(spec).order),
+        plan=list(graph.plan(spec).order),
         steps=dict(step_states),
         skipped=[s for s, st in step_states.items() if st == "skipped"],
         attempts=attempts,
@@ -177,7 +177,7 @@ class _Replay:
 
     def __init__(self, run_id: uuid.UUID, spec: WorkflowSpec, inputs: dict[str, Any]) -> None:
         self.run_id = run_id
-        self.plan = dag.plan(spec)
+        self.plan = graph.plan(spec)
         self.steps = {step.id: step for step in spec.steps}
         self.inputs = inputs
         self.status: dict[str, StepState] = dict.fromkeys(self.plan.order, "pending")
@@ -222,8 +222,8 @@ class _Replay:
         self.status[step_id] = "running"
         self.started_at_seq[step_id] = event.seq
         try:
-            self.expected_input[step_id] = dag.resolve_with(self.steps[step_id], self.inputs, self.outputs)
-        except (dag.UnresolvedReference, dag.ReferenceSyntaxError):
+            self.expected_input[step_id] = references.resolve_with(self.steps[step_id], self.inputs, self.outputs)
+        except (references.UnresolvedReference, references.ReferenceSyntaxError):
             self.expected_input[step_id] = {}
 
     def on_attempt(self, event: RunEvent) -> None:

@@ -18,7 +18,7 @@ import msgspec
 
 from fluxforge.runs import logic
 from fluxforge.runs.states import RunState, StepState, run_outcome, step_transition
-from fluxforge.workflows import dag
+from fluxforge.workflows import graph, references
 from fluxforge.workflows.models import ErrorKind, WorkflowSpec, WorkflowStep
 
 
@@ -83,7 +83,7 @@ class RunModel(msgspec.Struct, kw_only=True):
 
     run_id: uuid.UUID
     spec: WorkflowSpec
-    plan: dag.Plan
+    plan: graph.Plan
     inputs: dict[str, Any]
     steps_by_id: dict[str, WorkflowStep]
 
@@ -92,7 +92,7 @@ def model(run_id: uuid.UUID, spec: WorkflowSpec, inputs: dict[str, Any]) -> RunM
     return RunModel(
         run_id=run_id,
         spec=spec,
-        plan=dag.plan(spec),
+        plan=graph.plan(spec),
         inputs=inputs,
         steps_by_id={step.id: step for step in spec.steps},
     )
@@ -100,7 +100,7 @@ def model(run_id: uuid.UUID, spec: WorkflowSpec, inputs: dict[str, Any]) -> RunM
 
 def initial_views(spec: WorkflowSpec) -> list[StepView]:
     """The steps of a new run, in plan order, all pending."""
-    order = dag.plan(spec).order
+    order = graph.plan(spec).order
     by_id = {step.id: step for step in spec.steps}
     return [StepView(id=step_id, uses=by_id[step_id].uses, position=i) for i, step_id in enumerate(order)]
 
@@ -177,9 +177,9 @@ def _start(run: RunModel, view: StepView, outputs: Mapping[str, dict[str, Any]],
     view.started_ms = now_ms
     view.finished_ms = None
     try:
-        view.input = dag.resolve_with(run.steps_by_id[view.id], run.inputs, outputs)
+        view.input = references.resolve_with(run.steps_by_id[view.id], run.inputs, outputs)
         unresolved: str | None = None
-    except (dag.UnresolvedReference, dag.ReferenceSyntaxError) as exc:
+    except (references.UnresolvedReference, references.ReferenceSyntaxError) as exc:
         view.input = {}
         unresolved = str(exc)
     view.unresolved = unresolved

@@ -2,38 +2,26 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from litestar import Controller, Request, Response, get, put
-from litestar.datastructures import ResponseHeader, State
+from litestar.datastructures import ResponseHeader
 from litestar.params import JSONBody
-from redis.exceptions import RedisError
 
-from fluxforge.audit import repository as audit
-from fluxforge.conventions import check_version, etag, required_version
-from fluxforge.runs import repository
+from fluxforge.conventions import etag, required_version
 from fluxforge.runs.models import SchedulerStatus, SchedulerUpdate
+from fluxforge.scheduler import service
 from fluxforge.web.access import audit_context, require_admin
 from fluxforge.web.contract import ADMIN_SECURITY
 from fluxforge.web.params import IfMatchRequired
 from fluxforge.web.problems import problem_responses
+from fluxforge.web.services import Services
 
-PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
-"""Audit rows of platform-wide changes carry the nil tenant id."""
 ETAG_HEADER = [ResponseHeader(name="ETag", description="The admission setting's version.", documentation_only=True)]
 
 
-async def _workers(state: State) -> list[str]:
-    """Workers whose heartbeat is fresh (each keeps `<prefix>worker:<host>:<pid>` alive)."""
-    prefix = state.settings.redis_key_prefix + "worker:"
-    found: list[str] = []
-    try:
-        async for key in state.redis.scan_iter(match=prefix + "*", count=500):
-            found.append(key.decode()[len(prefix) :])
-    except RedisError:
-        return []
-    return found
+def status_response(status: SchedulerStatus) -> Response[SchedulerStatus]:
+    return Response(status, headers={"ETag": etag(status.version)})
 
 
 class SchedulerAdminController(Controller):
@@ -48,11 +36,9 @@ class SchedulerAdminController(Controller):
         responses=problem_responses(401),
         response_headers=ETAG_HEADER,
     )
-    async def get_status(self, state: State) -> Response[SchedulerStatus]:
-        workers = await _workers(state)
-        async with state.db.platform() as conn:
-            status = await repository.scheduler_status(conn, workers)
-        return Response(status, headers={"ETag": etag(status.version)})
+    async def get_status(self, services: Services) -> Response[SchedulerStatus]:
+        status = await service.scheduler_status(services.db, services.redis, services.settings.redis_key_prefix)
+        return status_response(status)
 
     @put(
         operation_id="SetSchedulerAdmission",
@@ -63,7 +49,7 @@ class SchedulerAdminController(Controller):
     async def set_mode(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         data: JSONBody[SchedulerUpdate],
         if_match: IfMatchRequired = None,
     ) -> Response[SchedulerStatus]:
@@ -71,20 +57,7 @@ class SchedulerAdminController(Controller):
         running ones finish. freeze: runs are accepted and queued, but no run and no step starts
         until the mode changes; steps already under way finish."""
         expected = required_version(if_match)
-        workers = await _workers(state)
-        async with state.db.platform() as conn:
-            current = await repository.admission(conn, for_update=True)
-            check_version(expected, current["version"])
-            if (current["mode"], current["reason"]) != (data.mode, data.reason):
-                saved = await repository.set_admission(conn, data.mode, data.reason, request.state.principal)
-                await audit.record_change(
-                    conn,
-                    audit_context(request),
-                    PLATFORM_AUDIT_TENANT,
-                    "scheduler.update",
-                    "admission",
-                    {"mode": current["mode"], "reason": current["reason"]},
-                    {"mode": saved["mode"], "reason": saved["reason"]},
-                )
-            status = await repository.scheduler_status(conn, workers)
-        return Response(status, headers={"ETag": etag(status.version)})
+        status = await service.set_admission(
+            services.db, services.redis, services.settings.redis_key_prefix, audit_context(request), data, expected
+        )
+        return status_response(status)

@@ -47,7 +47,7 @@ from fluxforge.scheduler.breaker import BreakerConfig
 from fluxforge.scheduler.breaker_store import SharedBreakers
 from fluxforge.scheduler.executors import Executors, StepContext
 from fluxforge.scheduler.lease import Leases, new_token
-from fluxforge.workflows import dag
+from fluxforge.workflows import graph
 from fluxforge.workflows.models import WorkflowManifest, WorkflowSpec
 
 log = logging.getLogger("fluxforge.scheduler")
@@ -129,7 +129,7 @@ class Writer:
 class RunTask:
     """One run owned by this worker: its steps in memory, its attempts under way."""
 
-    def __init__(self, engine: Engine, loaded: sql.LoadedRun, spec: WorkflowSpec, plan: dag.Plan, token: str) -> None:
+    def __init__(self, engine: Engine, loaded: sql.LoadedRun, spec: WorkflowSpec, plan: graph.Plan, token: str) -> None:
         self.engine = engine
         self.loaded = loaded
         self.run_id = loaded.run_id
@@ -283,7 +283,7 @@ class Engine:
         self.admission = "normal"
         self.stopping = False
         self.wake = asyncio.Event()
-        self._specs: dict[tuple[uuid.UUID, int], tuple[WorkflowSpec, dag.Plan]] = {}
+        self._specs: dict[tuple[uuid.UUID, int], tuple[WorkflowSpec, graph.Plan]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._last_sweep = 0.0
         self.claimed = 0
@@ -428,12 +428,12 @@ class Engine:
             owned.task = asyncio.create_task(self._own(owned), name=f"run-{loaded_run.run_id}")
         return len(loaded)
 
-    def _spec(self, run: sql.LoadedRun) -> tuple[WorkflowSpec, dag.Plan]:
+    def _spec(self, run: sql.LoadedRun) -> tuple[WorkflowSpec, graph.Plan]:
         key = (run.workflow_id, run.workflow_version)
         found = self._specs.get(key)
         if found is None:
             spec = msgspec.convert(run.manifest, WorkflowManifest).spec
-            found = (spec, dag.plan(spec))
+            found = (spec, graph.plan(spec))
             if len(self._specs) >= SPEC_CACHE:
                 self._specs.pop(next(iter(self._specs)))
             self._specs[key] = found

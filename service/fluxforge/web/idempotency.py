@@ -17,6 +17,7 @@ from fluxforge.idempotency import Once, StoredResponse, request_fingerprint
 from fluxforge.web.services import services_of
 
 T = TypeVar("T")
+B = TypeVar("B")
 
 
 def stored(response: Response[Any]) -> StoredResponse:
@@ -30,7 +31,7 @@ def once(
     key: str | None,
     operation: str,
     payload: object,
-    respond: Callable[[T], Response[T]],
+    respond: Callable[[T], Response[Any]],
 ) -> Once[T] | None:
     """The request's Idempotency-Key for `operation`, or None when it sent none.
 
@@ -49,8 +50,11 @@ def once(
     )
 
 
-def answer(result: T | StoredResponse, body_type: type[T], respond: Callable[[T], Response[T]]) -> Response[T]:
-    """The response to a creation: the first one again on a replay, else `respond(created)`."""
+def answer(result: T | StoredResponse, body_type: type[B], respond: Callable[[T], Response[B]]) -> Response[B]:
+    """The response to a creation: the first one again on a replay, else `respond(created)`.
+
+    The created thing and the body usually are one type; they differ when the service also
+    says how it created (a workflow made anew answers 201, a live one found again 200)."""
     if isinstance(result, StoredResponse):
         body = msgspec.json.decode(result.body, type=body_type)
         headers = {**result.headers, "Idempotency-Replayed": "true"}

@@ -9,33 +9,22 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.datastructures import ResponseHeader, State
+from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Reference, RequestBody, Schema
 from litestar.params import PathParameter, QueryParameter
 
-from fluxforge.audit import repository as audit
-from fluxforge.conventions import (
-    DEFAULT_LIMIT,
-    check_version,
-    decode_cursor,
-    etag,
-    new_id,
-    optional_version,
-    page_of,
-    required_version,
-)
-from fluxforge.db import Connection
-from fluxforge.errors import BadRequest, Conflict, FieldError, InvalidRequest, NotFound
+from fluxforge.conventions import DEFAULT_LIMIT, decode_cursor, etag, optional_version, page_of, required_version
+from fluxforge.errors import BadRequest
 from fluxforge.rbac.models import TenantAccess
 from fluxforge.web.access import access_of, audit_context, require
 from fluxforge.web.contract import TENANT_SECURITY, ContractOperation
-from fluxforge.web.idempotency import remember, replay_or_claim
+from fluxforge.web.idempotency import answer, once
 from fluxforge.web.params import (
     Cursor,
     IdempotencyKeyHeader,
@@ -46,14 +35,15 @@ from fluxforge.web.params import (
     TenantPath,
 )
 from fluxforge.web.problems import AS_PUBLISHED_409, problem_responses
-from fluxforge.workflows import dag, manifest, repository
+from fluxforge.web.services import Services
+from fluxforge.workflows import manifest, service
 from fluxforge.workflows.models import (
     MAX_MANIFEST_BYTES,
     ValidationResult,
     Workflow,
+    WorkflowCreation,
     WorkflowManifest,
     WorkflowPage,
-    WorkflowSummary,
     WorkflowVersionPage,
 )
 
@@ -101,21 +91,11 @@ def workflow_response(workflow: Workflow, status_code: int = 200, tenant: str | 
     return Response(workflow, status_code=status_code, headers=headers)
 
 
-def summary_of(workflow: Workflow) -> WorkflowSummary:
-    """What an audit event records of a workflow: its identity and version, not its whole spec."""
-    return WorkflowSummary(
-        id=workflow.id,
-        namespace=workflow.namespace,
-        name=workflow.name,
-        labels=workflow.labels,
-        version=workflow.latest_version,
-        digest=workflow.digest,
-        steps=len(workflow.spec.steps),
-        status=workflow.status,
-        created_at=workflow.created_at,
-        updated_at=workflow.updated_at,
-        deleted_at=workflow.deleted_at,
-    )
+def creation_response(tenant: str, creation: WorkflowCreation) -> Response[Workflow]:
+    """201 with its Location for a new workflow, 200 for a live one that already had this manifest."""
+    if creation.new:
+        return workflow_response(creation.workflow, 201, tenant)
+    return workflow_response(creation.workflow)
 
 
 async def _read_manifest(request: Request[Any, Any, Any]) -> WorkflowManifest:
@@ -132,13 +112,6 @@ async def _read_manifest(request: Request[Any, Any, Any]) -> WorkflowManifest:
 def _namespace_id(access: TenantAccess) -> uuid.UUID:
     assert access.namespace_id is not None  # the guard resolved the path's namespace
     return access.namespace_id
-
-
-async def _live_or_404(conn: Connection, access: TenantAccess, name: str, *, for_update: bool = False) -> Workflow:
-    found = await repository.get(conn, access.tenant_id, _namespace_id(access), name, for_update=for_update)
-    if found is None:
-        raise NotFound(f"no workflow {name!r} in this namespace")
-    return found
 
 
 class WorkflowController(Controller):
@@ -170,7 +143,7 @@ class WorkflowController(Controller):
     async def create(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         idempotency_key: IdempotencyKeyHeader = None,
@@ -179,44 +152,12 @@ class WorkflowController(Controller):
         found = await _read_manifest(request)
         digest = manifest.digest(found)
         namespace_id = _namespace_id(access)
-        async with state.db.tenant(access.tenant_id) as conn:
-            replay = await replay_or_claim(
-                conn, request, idempotency_key, "createWorkflow", [str(namespace_id), digest], Workflow
-            )
-            if replay is not None:
-                return replay
-            created = await repository.create(
-                conn,
-                tenant_id=access.tenant_id,
-                namespace_id=namespace_id,
-                workflow_id=new_id(),
-                manifest=found,
-                digest=digest,
-                actor=access.principal.actor,
-            )
-            if created is not None:
-                await audit.record_change(
-                    conn,
-                    audit_context(request),
-                    access.tenant_id,
-                    "workflow.create",
-                    str(created.id),
-                    None,
-                    summary_of(created),
-                )
-                result, status_code = created, 201
-            else:
-                existing = await _live_or_404(conn, access, found.metadata.name, for_update=True)
-                if existing.digest != digest:
-                    raise Conflict(
-                        f"workflow {existing.name!r} exists with another manifest (version {existing.version}); "
-                        "change it with PUT and If-Match",
-                        headers={"ETag": etag(existing.version)},
-                    )
-                result, status_code = existing, 200
-            response = workflow_response(result, status_code, access.tenant.slug if status_code == 201 else None)
-            await remember(conn, request, idempotency_key, response)
-        return response
+        respond = partial(creation_response, access.tenant.slug)
+        key = once(request, idempotency_key, "createWorkflow", [str(namespace_id), digest], respond)
+        created = await service.create_workflow(
+            services.db, audit_context(request), access.tenant_id, namespace_id, found, digest, key
+        )
+        return answer(created, Workflow, respond)
 
     @post(
         "/workflows:validate",
@@ -231,10 +172,7 @@ class WorkflowController(Controller):
     async def validate(
         self, request: Request[Any, Any, Any], tenant: TenantPath, namespace: NamespacePath
     ) -> ValidationResult:
-        found = await _read_manifest(request)
-        return ValidationResult(
-            valid=True, digest=manifest.digest(found), order=dag.topological_order(found.spec), manifest=found
-        )
+        return service.check(await _read_manifest(request))
 
     @get(
         "/workflows",
@@ -246,16 +184,16 @@ class WorkflowController(Controller):
     async def list_all(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> WorkflowPage:
         access = access_of(request)
-        after = decode_cursor(cursor)
-        async with state.db.tenant(access.tenant_id) as conn:
-            rows = await repository.list_page(conn, access.tenant_id, _namespace_id(access), after=after, limit=limit)
+        rows = await service.list_workflows(
+            services.db, access.tenant_id, _namespace_id(access), after=decode_cursor(cursor), limit=limit
+        )
         items, next_cursor = page_of(rows, limit)
         return WorkflowPage(items=items, next_cursor=next_cursor)
 
@@ -270,7 +208,7 @@ class WorkflowController(Controller):
     async def get_one(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         name: WorkflowRef,
@@ -279,13 +217,7 @@ class WorkflowController(Controller):
         ] = None,
     ) -> Response[Workflow]:
         access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            found = await repository.get(conn, access.tenant_id, _namespace_id(access), name, version=version)
-            if found is None and version is not None:
-                await _live_or_404(conn, access, name)  # 404 for the workflow itself first
-                raise NotFound(f"workflow {name!r} has no version {version}")
-        if found is None:
-            raise NotFound(f"no workflow {name!r} in this namespace")
+        found = await service.get_workflow(services.db, access.tenant_id, _namespace_id(access), name, version)
         return workflow_response(found)
 
     @put(
@@ -301,7 +233,7 @@ class WorkflowController(Controller):
     async def update(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         name: WorkflowRef,
@@ -310,29 +242,9 @@ class WorkflowController(Controller):
         expected = required_version(if_match)
         access = access_of(request)
         found = await _read_manifest(request)
-        if found.metadata.name != name:
-            message = f"must be {name!r}, the name in the path (a workflow cannot be renamed)"
-            raise InvalidRequest(
-                f"metadata.name: {message}", errors=[FieldError(field="metadata.name", message=message)]
-            )
-        digest = manifest.digest(found)
-        async with state.db.tenant(access.tenant_id) as conn:
-            current = await _live_or_404(conn, access, name, for_update=True)
-            check_version(expected, current.latest_version)
-            if current.digest == digest:
-                return workflow_response(current)
-            saved = await repository.add_version(
-                conn, current, access.tenant_id, found, digest, access.principal.actor, datetime.now(UTC)
-            )
-            await audit.record_change(
-                conn,
-                audit_context(request),
-                access.tenant_id,
-                "workflow.update",
-                str(saved.id),
-                summary_of(current),
-                summary_of(saved),
-            )
+        saved = await service.update_workflow(
+            services.db, audit_context(request), access.tenant_id, _namespace_id(access), name, found, expected
+        )
         return workflow_response(saved)
 
     @delete(
@@ -347,7 +259,7 @@ class WorkflowController(Controller):
     async def delete_one(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         name: WorkflowRef,
@@ -355,19 +267,9 @@ class WorkflowController(Controller):
     ) -> Response[Workflow]:
         expected = optional_version(if_match)
         access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            current = await _live_or_404(conn, access, name, for_update=True)
-            check_version(expected, current.latest_version)
-            deleted = await repository.soft_delete(conn, current, access.tenant_id, datetime.now(UTC))
-            await audit.record_change(
-                conn,
-                audit_context(request),
-                access.tenant_id,
-                "workflow.delete",
-                str(deleted.id),
-                summary_of(current),
-                summary_of(deleted),
-            )
+        deleted = await service.delete_workflow(
+            services.db, audit_context(request), access.tenant_id, _namespace_id(access), name, expected
+        )
         return workflow_response(deleted)
 
     @get(
@@ -380,7 +282,7 @@ class WorkflowController(Controller):
     async def list_versions(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         namespace: NamespacePath,
         name: WorkflowRef,
@@ -394,8 +296,8 @@ class WorkflowController(Controller):
         before = position.int if position is not None else None
         if before is not None and not 1 <= before <= MAX_VERSION:
             raise BadRequest("cursor is malformed; pass back the next_cursor of the previous page")
-        async with state.db.tenant(access.tenant_id) as conn:
-            workflow = await _live_or_404(conn, access, name)
-            rows = await repository.list_versions(conn, access.tenant_id, workflow.id, before=before, limit=limit)
+        rows = await service.list_workflow_versions(
+            services.db, access.tenant_id, _namespace_id(access), name, before=before, limit=limit
+        )
         items, next_cursor = page_of(rows, limit, key=lambda v: uuid.UUID(int=v.version))
         return WorkflowVersionPage(items=items, next_cursor=next_cursor)

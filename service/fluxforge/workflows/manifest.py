@@ -4,7 +4,7 @@ Pure (no I/O). msgspec stops at the first bad field, which would make a tenant f
 one error per round trip; so the raw document is first walked against the Structs' own type
 information (`msgspec.inspect`), collecting every shape error with its path. Fields that fail
 are replaced by their defaults (or kept, when only a constraint such as a pattern failed), so
-the checks that span fields (`workflows.dag`: graph, references, executors) still run and
+the checks that span fields (`workflows.validation`: graph, references, executors) still run and
 report their errors in the same answer. Only a document with no error at all is converted,
 by msgspec itself, into the WorkflowManifest that is stored.
 """
@@ -26,7 +26,7 @@ except ImportError:  # PyYAML built without libyaml
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 from fluxforge.errors import FieldError, InvalidRequest, ProblemError
-from fluxforge.workflows import dag
+from fluxforge.workflows import validation
 from fluxforge.workflows.models import MAX_MANIFEST_BYTES, MAX_VALUE_DEPTH, WorkflowManifest, WorkflowSpec
 
 Format = Literal["json", "yaml"]
@@ -341,7 +341,7 @@ def check_document(document: Any) -> list[FieldError]:
         raw_spec = document.get("spec") if isinstance(document, dict) else None
         spec = _ShapeChecker().check(raw_spec, _SPEC_TYPE, "spec")
     if isinstance(spec, WorkflowSpec):
-        errors = errors + dag.validate(spec)
+        errors = errors + validation.validate(spec)
     return errors
 
 

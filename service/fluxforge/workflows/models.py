@@ -3,7 +3,7 @@
 A manifest is what a tenant writes (YAML or JSON); `spec` is what runs. The Structs here are
 the single source of truth for the manifest's shape: `workflows.manifest` checks raw documents
 against them field by field (so that every error is reported at once, with its path), and
-`workflows.dag` adds the rules that span fields (graph, references, executors' inputs).
+`workflows.validation` adds the rules that span fields (graph, references, executors' inputs).
 """
 
 from __future__ import annotations
@@ -266,6 +266,13 @@ class Workflow(msgspec.Struct, kw_only=True):
     version_created_at: datetime
     version_created_by: str | None
     deleted_at: datetime | None = None
+
+
+class WorkflowCreation(msgspec.Struct, frozen=True):
+    """What creating a workflow did: made it (`new`), or found a live one with exactly this manifest."""
+
+    workflow: Workflow
+    new: bool
 
 
 class WorkflowSummary(msgspec.Struct, kw_only=True):
