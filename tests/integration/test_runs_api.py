@@ -243,7 +243,8 @@ async def test_cancel_a_pending_run_cancels_every_step_once(
         assert refused.status_code == 400, (bad, refused.text)
         assert refused.headers["content-type"] == "application/problem+json"
     for odd in (b"\xb2", b"-1", b"1e3", b"5a"):  # \xb2 is a digit to str.isdigit, not to int()
-        refused = await client.get(events_url, headers={**user.headers, "Last-Event-ID": odd})  # type: ignore[dict-item]
+        odd_headers: list[tuple[bytes, bytes]] = [(k.encode(), v.encode()) for k, v in user.headers.items()]
+        refused = await client.get(events_url, headers=[*odd_headers, (b"Last-Event-ID", odd)])
         assert refused.status_code == 400, (odd, refused.text)
     last = await client.get(events_url, params={"after": str(2**63 - 1)}, headers=user.headers)
     assert last.status_code == 200

@@ -103,7 +103,7 @@ async def test_the_same_manifest_again_makes_no_new_version(client: Client, user
 async def test_updates_make_immutable_versions_guarded_by_if_match(
     client: Client,
     user: SignedInUser,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    owner_conn: asyncpg.Connection,
 ) -> None:
     slug = await make_tenant(client, user)
     first = (await create(client, slug, user.headers)).json()
@@ -209,7 +209,7 @@ async def test_a_large_manifest_is_parsed_off_the_event_loop(client: Client, use
 async def test_invalid_manifests_report_every_error_and_store_nothing(
     client: Client,
     user: SignedInUser,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    owner_conn: asyncpg.Connection,
 ) -> None:
     slug = await make_tenant(client, user)
     bad = b"""
@@ -247,7 +247,7 @@ spec:
 async def test_validate_checks_without_storing(
     client: Client,
     user: SignedInUser,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    owner_conn: asyncpg.Connection,
 ) -> None:
     slug = await make_tenant(client, user)
     response = await client.post(
@@ -293,7 +293,7 @@ async def test_bodies_that_are_not_manifests(
 
 async def test_idempotent_create(client: Client, user: SignedInUser) -> None:
     slug = await make_tenant(client, user)
-    first = await create(client, slug, user.headers, **{"Idempotency-Key": "wf-1"})
+    first = await create(client, slug, {**user.headers, "Idempotency-Key": "wf-1"})
     assert first.status_code == 201
     replay = await client.post(
         base(slug), content=manifest_json(), headers={**user.headers, **JSON_HEADERS, "Idempotency-Key": "wf-1"}
@@ -310,7 +310,7 @@ async def test_idempotent_create(client: Client, user: SignedInUser) -> None:
 async def test_list_delete_and_recreate(
     client: Client,
     user: SignedInUser,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    owner_conn: asyncpg.Connection,
 ) -> None:
     slug = await make_tenant(client, user)
     names = [f"wf-{i}" for i in range(5)]
@@ -396,7 +396,7 @@ async def test_versions_are_immutable_and_rows_are_confined_to_their_tenant(
     client: Client,
     user: SignedInUser,
     app_db: Database,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    owner_conn: asyncpg.Connection,
 ) -> None:
     slug = await make_tenant(client, user)
     created = (await create(client, slug, user.headers)).json()
@@ -428,7 +428,7 @@ async def test_a_pinned_version_reads_back_exactly_also_after_deletion(
     client: Client,
     user: SignedInUser,
     app_db: Database,
-    owner_conn: asyncpg.Connection,  # type: ignore[type-arg]
+    owner_conn: asyncpg.Connection,
 ) -> None:
     slug = await make_tenant(client, user)
     body = manifest_yaml(seconds=0.25).replace(b"{team: data}", b"{team: data, tier: '1'}")

@@ -95,9 +95,9 @@ def test_media_types() -> None:
     for content_type in ("application/yaml", "application/x-yaml", "text/yaml", "Application/YAML; charset=utf-8"):
         assert manifest.format_of(content_type) == "yaml"
     assert manifest.format_of("application/json") == "json"
-    for content_type in (None, "", "text/plain", "application/xml"):
+    for unsupported in (None, "", "text/plain", "application/xml"):
         with pytest.raises(UnsupportedMediaType):
-            manifest.format_of(content_type)
+            manifest.format_of(unsupported)
 
 
 def test_size_limit() -> None:

@@ -80,7 +80,7 @@ def test_the_run_lifecycle() -> None:
     assert t("cancelling", "succeed") == "succeeded"
     for finished in ("succeeded", "failed", "cancelled"):
         with pytest.raises(IllegalTransition, match=f"a run that is {finished} cannot cancel"):
-            t(finished, "cancel")  # type: ignore[arg-type]
+            t(finished, "cancel")
 
 
 def test_the_step_lifecycle() -> None:

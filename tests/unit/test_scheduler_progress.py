@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from fluxforge.runs import logic, progress
 from fluxforge.runs.models import RunEvent
-from fluxforge.workflows.models import WorkflowSpec
+from fluxforge.workflows.models import ErrorKind, WorkflowSpec
 
-KINDS = ["http_5xx", "timeout", "invalid_input"]
+KINDS: list[ErrorKind] = ["http_5xx", "timeout", "invalid_input"]
 
 
 @st.composite
@@ -87,7 +87,7 @@ class Simulation:
                 attempt=view.attempts,
                 outcome="failed",
                 error_kind=kind,
-                error_message=kind,  # type: ignore[arg-type]
+                error_message=kind,
             )
         return progress.AttemptResult(
             step=step_id, attempt=view.attempts, outcome="succeeded", output=dict(view.input or {})

@@ -100,6 +100,7 @@ async def test_limits_cap_a_tenants_active_runs(
                FROM runs WHERE tenant_id = $1""",
             tenant_id,
         )
+        assert counts is not None
         peak = max(peak, counts["active"])
         if counts["done"] == len(urls):
             break

@@ -207,7 +207,9 @@ async def test_the_breaker_opens_for_a_failing_target_across_runs(
     assert peer.calls["b"] == 2
     redis: Redis = Redis.from_url(settings.redis_url or "")
     try:
-        stored = json.loads(await redis.get(breaker_key(settings.redis_key_prefix, peer.base)))
+        raw = await redis.get(breaker_key(settings.redis_key_prefix, peer.base))
+        assert raw is not None
+        stored = json.loads(raw)
         assert stored["status"] == "open"
     finally:
         await redis.aclose()
@@ -235,7 +237,15 @@ async def test_emit_publishes_to_the_events_stream(
         entries = await redis.xrange(f"{settings.redis_key_prefix}events", event_id, event_id)
     finally:
         await redis.aclose()
-    fields = {k.decode(): v.decode() for k, v in entries[0][1].items()}
+    assert entries
+    _, entry = entries[0]
+    assert entry is not None
+    fields = {_text(k): _text(v) for k, v in entry.items()}
     assert fields["type"] == "deploy.done"
     assert json.loads(fields["data"]) == {"v": 3}
     assert fields["run"] == url.rsplit("/", 1)[1]
+
+
+def _text(value: bytes | str) -> str:
+    """Redis answers bytes (this client does not decode responses)."""
+    return value.decode() if isinstance(value, bytes) else value
