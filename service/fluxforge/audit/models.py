@@ -8,6 +8,10 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
+"""The tenant id under which platform-wide changes (platform meters, plans, scheduler admission)
+are audited: the nil UUID, which no real tenant has."""
+
 
 class AuditContext(msgspec.Struct, frozen=True):
     """Who is acting and through which request; taken from the request by the controller."""

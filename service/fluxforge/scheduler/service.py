@@ -7,19 +7,16 @@ audit row in the same platform transaction.
 
 from __future__ import annotations
 
-import uuid
-
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from fluxforge.audit import repository as audit
-from fluxforge.audit.models import AuditContext
+from fluxforge.audit.models import PLATFORM_AUDIT_TENANT, AuditContext
 from fluxforge.conventions import check_version
 from fluxforge.db import Database
 from fluxforge.runs import repository as runs
 from fluxforge.runs.models import SchedulerStatus, SchedulerUpdate
 
-PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 """Audit rows of platform-wide changes carry the nil tenant id."""
 
 

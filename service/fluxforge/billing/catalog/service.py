@@ -15,7 +15,7 @@ from datetime import datetime
 import msgspec
 
 from fluxforge.audit import repository as audit
-from fluxforge.audit.models import AuditContext
+from fluxforge.audit.models import PLATFORM_AUDIT_TENANT, AuditContext
 from fluxforge.billing.catalog import logic, repository
 from fluxforge.billing.catalog.models import (
     Plan,
@@ -37,7 +37,6 @@ from fluxforge.db import Connection, Database
 from fluxforge.errors import FieldError, NotFound
 from fluxforge.idempotency import Once, StoredResponse, remember, replay
 
-PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 """Plans belong to no tenant: their audit events are filed under the nil UUID (platform scope)."""
 
 NO_SUBSCRIPTION = "this tenant has no subscription; subscribe with POST"
