@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 
 from fluxforge.config import APP_DB_ROLE, Settings, with_user
 from fluxforge.db import Database, create_pool
-from fluxforge.metering import logic, repository
+from fluxforge.metering import periods, repository
 from fluxforge.metering.models import UsageColumns
 from fluxforge.migrations import migrate
 from fluxforge.scheduler.worker import Worker
@@ -72,7 +72,7 @@ async def test_bad_events_are_reported_one_by_one_and_good_ones_kept(
 ) -> None:
     slug, owner = tenant_owner
     now = datetime.now(UTC)
-    earliest = logic.open_period_start(now)
+    earliest = periods.open_period_start(now)
     events: list[Any] = [
         event("ok-1", now),
         event("bad id", now),
@@ -157,7 +157,7 @@ async def test_a_closed_period_refuses_new_events_but_still_knows_old_ids(
 ) -> None:
     slug, owner = tenant_owner
     now = datetime.now(UTC)
-    start = logic.open_period_start(now)
+    start = periods.open_period_start(now)
     end = start + timedelta(hours=1)  # a slice of last month no other test writes into
     inside = start + timedelta(minutes=30)
     first = await post_usage(client, slug, owner, {"events": [event("before-close", inside)]})
@@ -178,9 +178,9 @@ async def test_closing_waits_for_batches_in_flight(app_db: Database, owner_conn:
     """A close that starts while a batch is uncommitted waits for it; later batches see the close."""
     tenant_id = await new_tenant(owner_conn)
     now = datetime.now(UTC)
-    start = logic.open_period_start(now) + timedelta(hours=2)
+    start = periods.open_period_start(now) + timedelta(hours=2)
     end = start + timedelta(hours=1)
-    earliest, latest = logic.ingest_bounds(now, 300)
+    earliest, latest = periods.ingest_bounds(now, 300)
 
     def rows(event_id: str) -> Any:
         return UsageColumns([event_id], [start], ["t"], ["s"], ["{}"])
@@ -252,8 +252,8 @@ async def test_a_tenants_batches_take_turns_so_one_id_in_two_months_counts_once(
     tenant's batch does not wait."""
     tenant_id, bystander = await new_tenant(owner_conn), await new_tenant(owner_conn)
     now = datetime.now(UTC)
-    earliest, latest = logic.ingest_bounds(now, 300)
-    last_month = logic.open_period_start(now) + timedelta(hours=10)  # no test closes this hour
+    earliest, latest = periods.ingest_bounds(now, 300)
+    last_month = periods.open_period_start(now) + timedelta(hours=10)  # no test closes this hour
 
     def rows(at: datetime) -> UsageColumns:
         return UsageColumns(["twice"], [at], ["t"], ["s"], ["{}"])
@@ -320,7 +320,7 @@ async def archive_and_dedup(owner_conn: asyncpg.Connection, worker: Worker) -> N
         long_ago,
     )
     now = datetime.now(UTC)
-    earliest, latest = logic.ingest_bounds(now, 300)
+    earliest, latest = periods.ingest_bounds(now, 300)
 
     async def ingest(new_id: str) -> list[tuple[int, str]]:
         columns = UsageColumns(["old", new_id], [now, now], ["t", "t"], ["s", "s"], ["{}", "{}"])
@@ -333,7 +333,7 @@ async def archive_and_dedup(owner_conn: asyncpg.Connection, worker: Worker) -> N
 
     await worker.maintain()
     watermark = await owner_conn.fetchval("SELECT before FROM usage_id_watermark")
-    assert watermark == logic.id_watermark(now, []) > long_ago
+    assert watermark == periods.id_watermark(now, []) > long_ago
     archived = await owner_conn.fetch("SELECT event_id FROM usage_event_ids WHERE tenant_id = $1", tenant_id)
     assert [r["event_id"] for r in archived] == ["old"]
     async with db.platform() as conn:
@@ -358,7 +358,7 @@ async def test_columns_arrive_exactly_as_sent(app_db: Database, owner_conn: asyn
         ["ünïcode subject", 's "quoted" ,', "x"],
         ['{"k": "v\\u001f"}', "{}", '{"n": 1.50}'],
     )
-    earliest, latest = logic.ingest_bounds(now, 300)
+    earliest, latest = periods.ingest_bounds(now, 300)
     async with app_db.tenant(tenant_id) as conn:
         assert (
             await repository.ingest(
@@ -383,7 +383,7 @@ async def test_a_value_holding_the_separator_is_refused_before_the_database(
 ) -> None:
     tenant_id = await new_tenant(owner_conn)
     now = datetime.now(UTC)
-    earliest, latest = logic.ingest_bounds(now, 300)
+    earliest, latest = periods.ingest_bounds(now, 300)
     rows = UsageColumns(["a", "b"], [now, now], ["t", "t"], ["one\x1ftwo", "x"], ["{}", "{}"])
     async with app_db.tenant(tenant_id) as conn:
         with pytest.raises(ValueError, match="separator"):

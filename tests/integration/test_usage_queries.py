@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fluxforge.db import Database
-from fluxforge.metering import logic, repository
+from fluxforge.metering import periods, repository
+from fluxforge.metering.reports import window_end, window_start
 from tests.conftest import make_tenant, make_user
 from tests.integration.metering_support import TenantOwner, event, iso, post_usage, tenant_id_of
 from tests.support import Client
@@ -66,7 +67,7 @@ async def test_usage_queries_are_checked(
     default = await client.get(url, params={"meter": "api.requests", "window": "day"}, headers=owner)
     assert default.status_code == 200
     report = default.json()
-    assert report["start"] == iso(logic.month_start(datetime.now(UTC)))
+    assert report["start"] == iso(periods.month_start(datetime.now(UTC)))
     assert report["window"] == "day"
     assert report["unit"] == "requests"
 
@@ -89,7 +90,7 @@ GROUPS = st.sampled_from(["a", "b", 1, True, None, "missing"])
 
 
 def windowed(at: datetime, window: str | None, start: datetime) -> datetime:
-    return start if window is None else max(logic.window_start(at, window), start)  # type: ignore[arg-type]
+    return start if window is None else max(window_start(at, window), start)  # type: ignore[arg-type]
 
 
 def is_number(value: Any) -> bool:
@@ -149,7 +150,7 @@ def reference(
             quantity = Decimal(newest["properties"]["v"])
         else:
             quantity = Decimal(len({scalar_key(m["properties"]["v"]) for m in members}))
-        bucket_end = end if window is None else min(logic.window_end(logic.window_start(bucket, window), window), end)  # type: ignore[arg-type]
+        bucket_end = end if window is None else min(window_end(window_start(bucket, window), window), end)  # type: ignore[arg-type]
         result.add((bucket, bucket_end, tuple(zip(dims, values, strict=True)), quantity, len(members)))
     return result
 

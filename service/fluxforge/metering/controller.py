@@ -242,7 +242,7 @@ class RawIngestBody(AbstractDTO[Any]):
 
     Litestar would decode the body into Python objects and then into Structs, and refuse the
     whole batch at the first bad event; ingest decodes it straight into Structs itself and
-    judges each event on its own (`logic.parse_ingest`).
+    judges each event on its own (`ingest.parse_ingest`).
     """
 
     @classmethod

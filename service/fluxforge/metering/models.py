@@ -171,7 +171,7 @@ class UsageBatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class UsageEventIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True, gc=False):
     """The ingest path's decoding of a `UsageEvent`: properties stay raw JSON (PostgreSQL parses
-    them), and character rules are checked for the whole batch at once (`logic.parse_ingest`).
+    them), and character rules are checked for the whole batch at once (`ingest.parse_ingest`).
     Untracked by the garbage collector (it holds no containers, so no cycles): a batch makes
     thousands, which would otherwise trigger collections of everything else."""
 

@@ -24,9 +24,10 @@ import msgspec
 
 from fluxforge.db import Connection
 from fluxforge.errors import Conflict
-from fluxforge.metering import logic
-from fluxforge.metering.logic import MAX_REPORT_ROWS, ReportRow, UsageQuery
+from fluxforge.metering.ingest import tenant_lock_key
 from fluxforge.metering.models import Meter, MeterCreate, UsageColumns, UsageTotal
+from fluxforge.metering.periods import CLOCK_SKEW_ALLOWANCE, archive_from, id_watermark
+from fluxforge.metering.reports import MAX_REPORT_ROWS, ReportRow, UsageQuery
 
 USAGE_PERIOD_LOCK = 0x46_46_75_73_61_67_65_01
 """Advisory lock between ingest (shared) and closing a period (exclusive): a close waits for
@@ -221,7 +222,7 @@ def ingest_turn(tenant_id: uuid.UUID) -> str:
     settings = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in _INGEST_PLANNING)
     return (
         f"SELECT pg_advisory_xact_lock_shared({USAGE_PERIOD_LOCK}), "
-        f"pg_advisory_xact_lock({logic.tenant_lock_key(tenant_id)}), {settings}"
+        f"pg_advisory_xact_lock({tenant_lock_key(tenant_id)}), {settings}"
     )
 
 
@@ -320,7 +321,7 @@ async def ingest(
         earliest,
         latest,
         reserve_platform_types,
-        latest + logic.CLOCK_SKEW_ALLOWANCE,
+        latest + CLOCK_SKEW_ALLOWANCE,
     )
     return [(row[0] - 1, row[1]) for row in refused]
 
@@ -379,8 +380,8 @@ async def _watermark_and_target(conn: Connection) -> tuple[datetime, datetime]:
     so this does too (never a caller's notion of now)."""
     now = datetime.now(UTC)
     current: datetime = await conn.fetchval("SELECT before FROM usage_id_watermark")
-    closed = await conn.fetch("SELECT start_at, end_at FROM usage_periods WHERE end_at > $1", logic.archive_from(now))
-    return current, logic.id_watermark(now, [(row[0], row[1]) for row in closed])
+    closed = await conn.fetch("SELECT start_at, end_at FROM usage_periods WHERE end_at > $1", archive_from(now))
+    return current, id_watermark(now, [(row[0], row[1]) for row in closed])
 
 
 async def _archive_ids(conn: Connection) -> datetime:

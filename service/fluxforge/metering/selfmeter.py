@@ -25,8 +25,9 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from fluxforge.db import Database
-from fluxforge.metering import logic, repository
+from fluxforge.metering import repository
 from fluxforge.metering.models import UsageColumns
+from fluxforge.metering.periods import ingest_bounds
 from fluxforge.rbac.models import TenantAccess
 
 log = logging.getLogger("fluxforge.metering")
@@ -44,6 +45,11 @@ Pending = tuple[uuid.UUID, str, datetime, str, str, str]
 
 _started: list[SelfMeter] = []
 """Started buffers, newest last: the newest is the one record_usage writes to (tests run several apps)."""
+
+
+def self_event_id(process: uuid.UUID, sequence: int) -> str:
+    """Ids of FluxForge's own events: fixed when recorded, so a retried flush is a duplicate."""
+    return f"ff:{process.hex}:{sequence}"
 
 
 class SelfMeter:
@@ -82,7 +88,7 @@ class SelfMeter:
         self._pending.append(
             (
                 tenant_id,
-                logic.self_event_id(self.process, next(self._sequence)),
+                self_event_id(self.process, next(self._sequence)),
                 timestamp or datetime.now(UTC),
                 event_type,
                 subject,
@@ -125,7 +131,7 @@ class SelfMeter:
         by_tenant: dict[uuid.UUID, list[Pending]] = {}
         for pending in chunk:
             by_tenant.setdefault(pending[0], []).append(pending)
-        earliest, latest = logic.ingest_bounds(datetime.now(UTC), FUTURE_TOLERANCE_SECONDS)
+        earliest, latest = ingest_bounds(datetime.now(UTC), FUTURE_TOLERANCE_SECONDS)
         refused: list[str] = []
         async with self.db.platform() as conn:
             for tenant_id in sorted(by_tenant):  # the same order everywhere: no deadlocks between flushes

@@ -18,8 +18,12 @@ from fluxforge.conventions import check_version, new_id
 from fluxforge.db import Connection, Database
 from fluxforge.errors import Conflict, Forbidden, NotFound
 from fluxforge.idempotency import Once, StoredResponse, remember, replay
-from fluxforge.metering import logic, repository
+from fluxforge.metering import repository
+from fluxforge.metering.definitions import apply_definition, check_definition, definition_of, patched_definition
+from fluxforge.metering.ingest import columns_of, ingest_result, parse_ingest
 from fluxforge.metering.models import IngestResult, Meter, MeterCreate, MeterPatch, UsageReport, Window
+from fluxforge.metering.periods import ingest_bounds
+from fluxforge.metering.reports import usage_buckets, usage_query
 
 PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 """Audit rows of platform-wide changes (the platform's meters) carry the nil tenant id."""
@@ -30,7 +34,7 @@ async def _change_meter(
 ) -> Meter:
     """Write a changed definition and its audit event; an unchanged one is neither written nor audited."""
     check_version(expected, current.version)
-    changed = logic.apply_definition(current, logic.patched_definition(current, data), datetime.now(UTC))
+    changed = apply_definition(current, patched_definition(current, data), datetime.now(UTC))
     if changed is current:
         return current
     saved = await repository.update_meter(conn, changed, current.version)
@@ -61,7 +65,7 @@ async def create_platform_meter(
 ) -> Meter | StoredResponse:
     """A meter every tenant is billed by, or the first response to this key; a key a tenant
     already uses is refused, so a platform meter and a tenant's never share one."""
-    logic.check_definition(logic.definition_of(data))
+    check_definition(definition_of(data))
     async with db.platform() as conn:
         if (earlier := await replay(conn, once)) is not None:
             return earlier
@@ -116,7 +120,7 @@ async def create_meter(
 ) -> Meter | StoredResponse:
     """A meter over the tenant's own events, or the first response to this key; a platform
     meter's key is refused."""
-    logic.check_definition(logic.definition_of(data))
+    check_definition(definition_of(data))
     async with db.tenant(tenant_id) as conn:
         if (earlier := await replay(conn, once)) is not None:
             return earlier
@@ -170,8 +174,8 @@ async def ingest_usage(
     A batch with nothing to store opens no transaction; one with events opens it together with
     the tenant's turn and stores them in one statement.
     """
-    parsed = logic.parse_ingest(body, max_batch)
-    earliest, latest = logic.ingest_bounds(datetime.now(UTC), future_tolerance_seconds)
+    parsed = parse_ingest(body, max_batch)
+    earliest, latest = ingest_bounds(datetime.now(UTC), future_tolerance_seconds)
     refused: list[tuple[int, str]] = []
     if parsed.events:
         turn = repository.ingest_turn(tenant_id)
@@ -179,13 +183,13 @@ async def ingest_usage(
             refused = await repository.ingest(
                 conn,
                 tenant_id,
-                logic.columns_of(parsed),
+                columns_of(parsed),
                 earliest=earliest,
                 latest=latest,
                 reserve_platform_types=True,
                 turn_taken=True,
             )
-    return logic.ingest_result(parsed, refused, earliest=earliest, tolerance_seconds=future_tolerance_seconds)
+    return ingest_result(parsed, refused, earliest=earliest, tolerance_seconds=future_tolerance_seconds)
 
 
 async def usage_report(
@@ -203,7 +207,7 @@ async def usage_report(
         found = await repository.meter_for_tenant(conn, tenant_id, meter)
         if found is None:
             raise NotFound(f"no meter {meter!r}")
-        query = logic.usage_query(found, start=start, end=end, window=window, group_by=group_by, now=datetime.now(UTC))
+        query = usage_query(found, start=start, end=end, window=window, group_by=group_by, now=datetime.now(UTC))
         rows = await repository.usage_rows(conn, tenant_id, query)
     return UsageReport(
         meter=found.key,
@@ -213,5 +217,5 @@ async def usage_report(
         start=query.start,
         end=query.end,
         group_by=list(query.group_by),
-        items=logic.usage_buckets(query, rows),
+        items=usage_buckets(query, rows),
     )

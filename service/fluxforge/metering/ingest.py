@@ -1,5 +1,6 @@
-"""Metering rules free of I/O: reading an ingest body, the open usage period, meter definitions,
-usage windows. Unit and property tests reach all of it directly.
+"""Ingest without I/O: reading a body into the events fit to store and the ones refused, the
+result that merges those with what the database refused, and the lock key a tenant's batches
+take turns on.
 
 Ingest is built to do almost no work per event in Python: the body is decoded straight into
 Structs by msgspec, character rules are checked once over each whole column (a regular
@@ -15,8 +16,7 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -25,75 +25,14 @@ from fluxforge.errors import BadRequest, FieldError, InvalidRequest
 from fluxforge.metering.models import (
     EVENT_ID_CHARS,
     EVENT_TYPE_CHARS,
-    SUBJECT_DIMENSION,
     SUBJECT_FORBIDDEN_CHARS,
     IngestResult,
-    Meter,
-    MeterCreate,
-    MeterDefinition,
-    MeterPatch,
     Rejection,
     RejectionCode,
     UsageBatchIn,
-    UsageBucket,
     UsageColumns,
     UsageEventIn,
-    Window,
 )
-
-# --- the open usage period -----------------------------------------------------------------
-
-
-def month_start(moment: datetime) -> datetime:
-    """The start of moment's calendar month in UTC."""
-    utc = moment.astimezone(UTC)
-    return datetime(utc.year, utc.month, 1, tzinfo=UTC)
-
-
-def add_months(start: datetime, months: int) -> datetime:
-    """A month start `months` later (or earlier); `start` must be a month start."""
-    index = start.year * 12 + start.month - 1 + months
-    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
-
-
-def open_period_start(now: datetime) -> datetime:
-    """The earliest time an event may have: the start of the previous UTC month.
-
-    The open period is the current month plus, until it is closed, the previous one: late
-    usage of last month still counts until its invoice is made (`close_usage_period`), after
-    which ingest refuses it as `period_closed`.
-    """
-    return add_months(month_start(now), -1)
-
-
-def ingest_bounds(now: datetime, future_tolerance_seconds: int) -> tuple[datetime, datetime]:
-    """[earliest, latest]: events outside are refused before anything else is looked at."""
-    return open_period_start(now), now + timedelta(seconds=future_tolerance_seconds)
-
-
-CLOCK_SKEW_ALLOWANCE = timedelta(days=1)
-"""How far the clocks of the processes that ingest may disagree: the watermark trails the open
-period's start by this much, and ingest looks this far past its own `latest` for stored ids."""
-
-
-def archive_from(now: datetime) -> datetime:
-    """Where the id watermark may start: the open period's start as the slowest clock sees it."""
-    return open_period_start(now - CLOCK_SKEW_ALLOWANCE)
-
-
-def id_watermark(now: datetime, closed_periods: Iterable[tuple[datetime, datetime]]) -> datetime:
-    """The instant before which no event can be stored any more, so its id may be archived.
-
-    Ingest refuses events before the open period and in closed periods, and neither ever
-    reopens: the watermark is the open period's start (by the slowest clock), carried on
-    through the closed periods that follow it without a gap.
-    """
-    watermark = archive_from(now)
-    for start, end in sorted(closed_periods):
-        if start > watermark:
-            break
-        watermark = max(watermark, end)
-    return watermark
 
 
 def tenant_lock_key(tenant_id: uuid.UUID) -> int:
@@ -362,171 +301,3 @@ def _reason(code: str, event: UsageEventIn, earliest: datetime, tolerance_second
     if code == "in_future":
         return f"timestamp is more than {tolerance_seconds} seconds in the future"
     return "timestamp falls in a closed (invoiced) usage period"
-
-
-# --- meters -------------------------------------------------------------------------------
-
-
-def definition_of(meter: Meter | MeterCreate) -> MeterDefinition:
-    return MeterDefinition(
-        event_type=meter.event_type,
-        aggregation=meter.aggregation,
-        value_property=meter.value_property,
-        group_by=tuple(meter.group_by),
-        unit=meter.unit,
-        description=meter.description,
-    )
-
-
-def check_definition(definition: MeterDefinition) -> MeterDefinition:
-    """Refuse a meter that cannot compute: every aggregation but `count` reads a property."""
-    if definition.aggregation == "count" and definition.value_property is not None:
-        raise InvalidRequest(
-            "a count meter counts events and reads no property; drop value_property",
-            errors=[FieldError(field="value_property", message="must be null for aggregation count")],
-        )
-    if definition.aggregation != "count" and definition.value_property is None:
-        raise InvalidRequest(
-            f"a {definition.aggregation} meter needs value_property: the property it reads",
-            errors=[FieldError(field="value_property", message=f"required for aggregation {definition.aggregation}")],
-        )
-    if len(set(definition.group_by)) != len(definition.group_by):
-        raise InvalidRequest(
-            "group_by names a dimension twice", errors=[FieldError(field="group_by", message="duplicate dimension")]
-        )
-    return definition
-
-
-def patched_definition(current: Meter, patch: MeterPatch) -> MeterDefinition:
-    """The definition after a JSON merge patch (checked), which may equal the current one."""
-    changes = {name: value for name, value in msgspec.structs.asdict(patch).items() if value is not msgspec.UNSET}
-    if "group_by" in changes:
-        changes["group_by"] = tuple(changes["group_by"])
-    if changes.get("aggregation") == "count" and "value_property" not in changes:
-        changes["value_property"] = None  # switching to count drops the property it no longer reads
-    return check_definition(msgspec.structs.replace(definition_of(current), **changes))
-
-
-def apply_definition(current: Meter, definition: MeterDefinition, now: datetime) -> Meter:
-    """The meter with a new definition: a real change bumps the version; none returns `current`."""
-    if definition == definition_of(current):
-        return current
-    return msgspec.structs.replace(
-        current,
-        event_type=definition.event_type,
-        aggregation=definition.aggregation,
-        value_property=definition.value_property,
-        group_by=list(definition.group_by),
-        unit=definition.unit,
-        description=definition.description,
-        version=current.version + 1,
-        updated_at=now,
-    )
-
-
-# --- usage queries ------------------------------------------------------------------------
-
-MAX_REPORT_ROWS = 10_000
-"""Most rows one usage query returns; a wider one is refused with advice to narrow it."""
-
-
-ReportRow = tuple[datetime | None, tuple[str | None, ...], Decimal, int]
-"""(window start or None, dimension values, quantity, contributing events), as the database groups them."""
-
-
-@dataclass(frozen=True)
-class UsageQuery:
-    """A checked usage query: one meter, [start, end), optional window and dimensions."""
-
-    meter: Meter
-    start: datetime
-    end: datetime
-    window: Window | None
-    group_by: tuple[str, ...]
-
-
-def usage_query(
-    meter: Meter,
-    *,
-    start: datetime | None,
-    end: datetime | None,
-    window: Window | None,
-    group_by: Sequence[str],
-    now: datetime,
-) -> UsageQuery:
-    """Defaults: from the start of the current UTC month until now. Dimensions must be the meter's."""
-    start = month_start(now) if start is None else start
-    end = now if end is None else end
-    if start.tzinfo is None or end.tzinfo is None:
-        raise InvalidRequest("start and end need a UTC offset, e.g. 2026-11-01T00:00:00Z")
-    if start >= end:
-        raise InvalidRequest("start must be before end", errors=[FieldError(field="start", message="not before end")])
-    allowed = {*meter.group_by, SUBJECT_DIMENSION}
-    unknown = [d for d in group_by if d not in allowed]
-    if unknown:
-        raise InvalidRequest(
-            f"meter {meter.key!r} cannot be grouped by {', '.join(unknown)}; "
-            f"its dimensions are {', '.join(sorted(allowed))}",
-            errors=[FieldError(field="group_by", message=f"not a dimension of {meter.key}")],
-        )
-    if len(set(group_by)) != len(group_by):
-        raise InvalidRequest("group_by names a dimension twice")
-    return UsageQuery(
-        meter=meter, start=start.astimezone(UTC), end=end.astimezone(UTC), window=window, group_by=tuple(group_by)
-    )
-
-
-def window_start(moment: datetime, window: Window) -> datetime:
-    """The UTC calendar window (hour, day or month) a moment falls in."""
-    utc = moment.astimezone(UTC)
-    if window == "hour":
-        return utc.replace(minute=0, second=0, microsecond=0)
-    if window == "day":
-        return utc.replace(hour=0, minute=0, second=0, microsecond=0)
-    return month_start(utc)
-
-
-def window_end(start: datetime, window: Window) -> datetime:
-    if window == "hour":
-        return start + timedelta(hours=1)
-    if window == "day":
-        return start + timedelta(days=1)
-    return add_months(start, 1)
-
-
-def bucket_bounds(query: UsageQuery, bucket: datetime | None) -> tuple[datetime, datetime]:
-    """A bucket's window clipped to the query's range (the first and last may be partial)."""
-    if query.window is None or bucket is None:
-        return query.start, query.end
-    return max(bucket, query.start), min(window_end(bucket, query.window), query.end)
-
-
-def usage_buckets(query: UsageQuery, rows: Sequence[ReportRow]) -> list[UsageBucket]:
-    """The report's items in window order, then by dimension values (absent values first)."""
-    if len(rows) > MAX_REPORT_ROWS:
-        raise InvalidRequest(
-            f"the report would have more than {MAX_REPORT_ROWS} rows; "
-            "narrow the range, use a coarser window or fewer dimensions"
-        )
-    items = []
-    for bucket, values, quantity, event_count in rows:
-        start, end = bucket_bounds(query, bucket)
-        items.append(
-            UsageBucket(
-                window_start=start,
-                window_end=end,
-                group=dict(zip(query.group_by, values, strict=True)),
-                quantity=quantity,
-                event_count=event_count,
-            )
-        )
-    items.sort(key=lambda item: (item.window_start, [(v is not None, v or "") for v in item.group.values()]))
-    return items
-
-
-# --- self-metering ---------------------------------------------------------------------------
-
-
-def self_event_id(process: uuid.UUID, sequence: int) -> str:
-    """Ids of FluxForge's own events: fixed when recorded, so a retried flush is a duplicate."""
-    return f"ff:{process.hex}:{sequence}"
