@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from fluxforge.audit import repository as audit
-from fluxforge.audit.models import AuditContext
+from fluxforge.audit.models import PLATFORM_AUDIT_TENANT, AuditContext
 from fluxforge.conventions import check_version, new_id
 from fluxforge.db import Connection, Database
 from fluxforge.errors import Conflict, Forbidden, NotFound
@@ -25,7 +25,6 @@ from fluxforge.metering.models import IngestResult, Meter, MeterCreate, MeterPat
 from fluxforge.metering.periods import ingest_bounds
 from fluxforge.metering.reports import usage_buckets, usage_query
 
-PLATFORM_AUDIT_TENANT = uuid.UUID(int=0)
 """Audit rows of platform-wide changes (the platform's meters) carry the nil tenant id."""
 
 
