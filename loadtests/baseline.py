@@ -6,7 +6,7 @@ Run from the repository root:
 
 Why it is built this way:
 - It measures what users run: gunicorn with uvicorn workers started by the real CLI, against real
-  PostgreSQL and Redis, so the figures compare with those in FACTS.md (bare Litestar + asyncpg).
+  PostgreSQL and Redis, so the figures compare with a bare Litestar + asyncpg read on the same machine.
 - Each run gets a fresh database and Redis key prefix, so nothing left by other runs (or by a
   developer's data) changes the numbers, and two runs on one server cannot collide. The database
   is dropped and the server stopped even when something fails half-way.
@@ -280,7 +280,7 @@ def http(method: str, url: str, body: object | None = None, token: str | None = 
 
 
 def create_tenant(base_url: str, token: str) -> str:
-    """One tenant to read back: the by-id read is the hot path FACTS.md has a reference figure for."""
+    """One tenant to read back: the by-id read is the hot path the bare read (bare_app.py) serves too."""
     status, body = http(
         "POST", base_url + "/v1/admin/tenants", {"slug": "bench", "display_name": "Benchmark"}, token=token
     )

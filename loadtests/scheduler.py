@@ -21,7 +21,7 @@ afterwards) and a Redis key prefix of its own, with real `fluxforge worker` proc
    other worker records `run.resumed` is compared with the lease TTL.
 
 Every run is written to `results/scheduler-<UTC timestamp>.json` (git-ignored). Compare with the
-job queues in FACTS.md: SAQ ~1,100 no-op jobs/s with one worker, ~1,500 with two, enqueue-to-start
+job queues measured on this kind of machine: SAQ ~1,100 no-op jobs/s with one worker, ~1,500 with two, enqueue-to-start
 p50 2.3 ms.
 """
 

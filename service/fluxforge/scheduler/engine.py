@@ -1,6 +1,6 @@
 """The scheduler engine of a worker process: claims runs, executes their steps, records results.
 
-Single writer per run (DESIGN.md): a worker owns a run through its Redis lease (scheduler.lease)
+Single writer per run: a worker owns a run through its Redis lease (scheduler.lease)
 and writes it under the fencing token PostgreSQL handed out when it claimed the run
 (scheduler.repository). The engine stops working on a run at once when
 - the lease could not be renewed (expired, taken by another worker, or Redis came back empty), or
