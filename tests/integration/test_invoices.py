@@ -24,7 +24,7 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from fluxforge.audit.models import AuditContext
-from fluxforge.billing.invoices import logic, operations, repository
+from fluxforge.billing.invoices import logic, repository, service
 from fluxforge.billing.invoices.models import InvoiceDraft, Issuer, LineDraft, LineSource
 from fluxforge.config import Settings
 from fluxforge.conventions import new_id
@@ -377,7 +377,7 @@ async def test_a_usage_line_recomputes_from_the_raw_events(
         usage_lines = [line for line in stored.lines if line.kind == "usage"]
         assert len(usage_lines) == 2
         for line in usage_lines:
-            original, recomputed = await operations.recompute_line(conn, tenant.tenant_id, invoice_id, line.position)
+            original, recomputed = await service.recompute_line(conn, tenant.tenant_id, invoice_id, line.position)
             assert recomputed == logic.as_draft(original)
 
 
@@ -522,7 +522,7 @@ async def finalize_once(db: Database, invoice_id: uuid.UUID, issuer: Issuer, *, 
 
     try:
         async with db.platform() as conn:
-            invoice = await operations.finalize(conn, invoice_id, issuer=issuer, context=CONTEXT)
+            invoice = await service.finalize(conn, invoice_id, issuer=issuer, context=CONTEXT)
             if roll_back:
                 raise RolledBack
     except RolledBack:
