@@ -16,8 +16,8 @@ from litestar.testing import AsyncTestClient
 
 from fluxforge.audit import logic
 from fluxforge.audit import repository as audit
-from fluxforge.audit.controller import export_chunks
 from fluxforge.audit.models import AuditContext, AuditEntry, AuditEvent, AuditFilter, AuditPosition
+from fluxforge.audit.service import export_chunks
 from fluxforge.conventions import new_id
 from fluxforge.db import Database
 from tests.conftest import make_tenant, make_user
