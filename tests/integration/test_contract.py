@@ -204,7 +204,7 @@ def _statuses_the_route_can_return(handler: HTTPRouteHandler) -> set[str]:
     elif guards:  # require(permission): unknown tenant 404, missing permission 403, rate limit 429
         need |= {401, 403, 404, 429}
     params = handler.parsed_fn_signature.parameters
-    if set(params) - {"self", "request", "state"}:
+    if set(params) - {"self", "request", "state", "services"}:
         need.add(400)
     if "data" in params:
         need |= {400, 413}
