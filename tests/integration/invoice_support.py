@@ -187,5 +187,6 @@ async def draft_for(client: Client, owner_conn: asyncpg.Connection, **kwargs: An
     start, end = next_period()
     tenant = await billed_tenant(owner_conn, start, end, **kwargs)
     result = await close(client, start, end)
-    (invoice,) = [i for i in result["invoices"] if i["tenant_id"] == str(tenant.tenant_id)]
+    mine: list[dict[str, Any]] = [i for i in result["invoices"] if i["tenant_id"] == str(tenant.tenant_id)]
+    (invoice,) = mine
     return invoice

@@ -12,7 +12,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import asyncpg
@@ -97,7 +97,7 @@ async def start(auth: Client, provider: str = PROVIDER, **params: str) -> str:
     """GET /v1/auth/login/...: the provider's authorization URL it redirects to."""
     response = await auth.get(f"/v1/auth/login/{provider}", params=params)
     assert response.status_code == 302, response.text
-    return response.headers["location"]  # type: ignore[no-any-return]
+    return response.headers["location"]
 
 
 async def provider_callback(auth: Client, login: str, provider: str = PROVIDER, **params: str) -> str:
@@ -163,7 +163,7 @@ async def test_code_flow_signs_in_and_creates_the_user_once(
 
     # The verifier stays on the server, under the hash of the state, for login_ttl_seconds.
     key = login_state_key(auth_settings.redis_key_prefix, request["state"])
-    pending = msgspec.json.decode(await redis.get(key))
+    pending = msgspec.json.decode(cast(bytes, await redis.get(key)))
     assert pending["nonce"] == request["nonce"]
     assert pending["code_verifier"] not in authorize
     challenge = base64.urlsafe_b64encode(hashlib.sha256(pending["code_verifier"].encode()).digest()).rstrip(b"=")
@@ -251,7 +251,7 @@ async def test_replayed_authorization_code_is_refused(
 ) -> None:
     callback = await provider_callback(auth, new_login())
     key = login_state_key(auth_settings.redis_key_prefix, query_of(callback)["state"])
-    pending = await redis.get(key)
+    pending = cast(bytes, await redis.get(key))
     assert (await finish(auth, callback)).status_code == 302
 
     # Put the spent state back, so that only the authorization code is replayed: the provider refuses it.
@@ -270,7 +270,7 @@ async def test_id_token_with_another_nonce_is_refused(
     login = new_login()
     callback = await provider_callback(auth, login)
     key = login_state_key(auth_settings.redis_key_prefix, query_of(callback)["state"])
-    pending = msgspec.json.decode(await redis.get(key))
+    pending = msgspec.json.decode(cast(bytes, await redis.get(key)))
     pending["nonce"] = secrets.token_urlsafe(32)
     await redis.set(key, msgspec.json.encode(pending), keepttl=True)
 

@@ -14,6 +14,7 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fluxforge.billing.catalog.pricing import prorate
 from fluxforge.billing.invoices import logic, repository, service
 from fluxforge.db import Database
 from tests.integration.invoice_support import (
@@ -82,7 +83,9 @@ async def test_closing_makes_one_draft_per_subscribed_tenant_from_its_usage(
     assert calls["source"]["plan_version"] == 1
     assert storage["quantity"] == "13.5"
     assert storage["unit_price"] is None
-    tiers = [(t["tier_index"], Decimal(t["quantity"]), Decimal(t["amount"])) for t in storage["tiers"]]
+    tiers: list[tuple[object, ...]] = [
+        (t["tier_index"], Decimal(t["quantity"]), Decimal(t["amount"])) for t in storage["tiers"]
+    ]
     assert tiers == [(0, 10, 1000), (1, Decimal("3.5"), 200)]
     assert storage["amount"] == 1_200
     assert invoice["subtotal"] == invoice["total"] == 2_000 + 5 + 1_200 == sum(line["amount"] for line in lines)
@@ -94,9 +97,9 @@ async def test_closing_makes_one_draft_per_subscribed_tenant_from_its_usage(
         (line["kind"], line["source"]["plan_id"], line["source"]["window_start"], line["amount"])
         for line in switched["lines"]
     ]
-    cheap_fee = logic.prorate(3_000, 10 * 86_400, 30 * 86_400)
-    dear_fee = logic.prorate(6_000, 20 * 86_400, 30 * 86_400)
-    dear_minimum = logic.prorate(10_000, 20 * 86_400, 30 * 86_400)
+    cheap_fee = prorate(3_000, 10 * 86_400, 30 * 86_400)
+    dear_fee = prorate(6_000, 20 * 86_400, 30 * 86_400)
+    dear_minimum = prorate(10_000, 20 * 86_400, 30 * 86_400)
     assert shape == [
         ("fixed_fee", str(cheap), iso(start), cheap_fee),
         ("usage", str(cheap), iso(start), 2),  # 5 calls, 2 included, 0.5 each
