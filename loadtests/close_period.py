@@ -9,7 +9,7 @@ default, migrated with the real migrations, dropped afterwards) it seeds, with C
 the tables: the tenants, 5 platform meters (3 counts, 2 sums), two plans pricing the 5 meters with
 every charge model, a subscription per tenant (a share of them switching plans mid-period, which
 splits their usage into two windows), and the usage events spread over last month. Then it runs
-`operations.close_period` on the application role, as the admin API does, and prints the figure:
+`service.close_period` on the application role, as the admin API does, and prints the figure:
 the time to close the period, then the time of closing it again (idempotent: nothing made).
 """
 
@@ -32,7 +32,7 @@ import msgspec
 
 from baseline import DEFAULT_DATABASE_URL, REPO_ROOT, scratch_database
 from fluxforge.audit.models import AuditContext
-from fluxforge.billing.invoices import operations
+from fluxforge.billing.invoices import service
 from fluxforge.config import APP_DB_ROLE, with_user
 from fluxforge.db import Database, create_pool
 from fluxforge.migrations import migrate
@@ -154,10 +154,10 @@ async def run(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
         context = AuditContext(actor="bench:close-period", request_id=None, client_ip=None)
         try:
             began = time.perf_counter()
-            result = await operations.close_period(db, start=start, end=end, context=context)
+            result = await service.close_period(db, start=start, end=end, context=context)
             first = time.perf_counter() - began
             began = time.perf_counter()
-            again = await operations.close_period(db, start=start, end=end, context=context)
+            again = await service.close_period(db, start=start, end=end, context=context)
             second = time.perf_counter() - began
         finally:
             await pool.close()

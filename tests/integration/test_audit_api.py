@@ -12,15 +12,15 @@ from typing import Any
 import asyncpg
 import msgspec
 import pytest
-from litestar.testing import AsyncTestClient
 
 from fluxforge.audit import logic
 from fluxforge.audit import repository as audit
-from fluxforge.audit.controller import export_chunks
 from fluxforge.audit.models import AuditContext, AuditEntry, AuditEvent, AuditFilter, AuditPosition
+from fluxforge.audit.service import export_chunks
 from fluxforge.conventions import new_id
 from fluxforge.db import Database
 from tests.conftest import make_tenant, make_user
+from tests.support import Client
 
 PROBLEM = "application/problem+json"
 TenantOwner = tuple[str, dict[str, str]]
@@ -165,7 +165,7 @@ async def test_export_reads_in_batches_and_equals_the_list(app_db: Database) -> 
 # --- the HTTP API ----------------------------------------------------------------------------
 
 
-async def tenant_id_of(client: AsyncTestClient, owner: TenantOwner) -> uuid.UUID:  # type: ignore[type-arg]
+async def tenant_id_of(client: Client, owner: TenantOwner) -> uuid.UUID:
     slug, headers = owner
     response = await client.get(f"/v1/tenants/{slug}", headers=headers)
     assert response.status_code == 200, response.text
@@ -173,7 +173,7 @@ async def tenant_id_of(client: AsyncTestClient, owner: TenantOwner) -> uuid.UUID
 
 
 async def list_all(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     owner: TenantOwner,
     limit: int = 200,
     **params: Any,
@@ -194,14 +194,14 @@ async def list_all(
             return items
 
 
-async def test_list_shows_the_tenants_own_trail(client: AsyncTestClient, tenant_owner: TenantOwner) -> None:  # type: ignore[type-arg]
+async def test_list_shows_the_tenants_own_trail(client: Client, tenant_owner: TenantOwner) -> None:
     items = await list_all(client, tenant_owner)
     assert "tenant.create" in {item["action"] for item in items}
     assert list(items[0]) == list(AuditEvent.__struct_fields__)
 
 
 async def test_list_filters_and_pages_over_http(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     tenant_owner: TenantOwner,
     app_db: Database,
 ) -> None:
@@ -244,7 +244,7 @@ async def test_list_filters_and_pages_over_http(
     ],
 )
 async def test_bad_queries_are_400_problems(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     tenant_owner: TenantOwner,
     params: dict[str, str],
     field: str | None,
@@ -264,7 +264,7 @@ async def test_bad_queries_are_400_problems(
         assert export.headers["content-type"] == PROBLEM
 
 
-async def test_export_format_is_checked(client: AsyncTestClient, tenant_owner: TenantOwner) -> None:  # type: ignore[type-arg]
+async def test_export_format_is_checked(client: Client, tenant_owner: TenantOwner) -> None:
     slug, headers = tenant_owner
     response = await client.get(f"/v1/tenants/{slug}/audit-events/export", params={"format": "xml"}, headers=headers)
     assert response.status_code == 400
@@ -272,7 +272,7 @@ async def test_export_format_is_checked(client: AsyncTestClient, tenant_owner: T
 
 
 async def test_export_equals_the_list_in_both_formats(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     tenant_owner: TenantOwner,
     app_db: Database,
 ) -> None:
@@ -319,7 +319,7 @@ async def test_export_equals_the_list_in_both_formats(
 
 
 async def test_csv_export_neutralises_formulas(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     tenant_owner: TenantOwner,
     app_db: Database,
 ) -> None:
@@ -341,7 +341,7 @@ async def test_csv_export_neutralises_formulas(
 
 
 async def test_other_tenants_events_never_appear(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     tenant_owner: TenantOwner,
     app_db: Database,
     owner_conn: asyncpg.Connection,
@@ -373,7 +373,7 @@ async def test_other_tenants_events_never_appear(
 
 
 async def test_reading_the_trail_needs_audit_read(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     tenant_owner: TenantOwner,
 ) -> None:
     slug, headers = tenant_owner

@@ -12,7 +12,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import asyncpg
@@ -33,6 +33,7 @@ from fluxforge.identity import repository
 from fluxforge.identity.sessions import login_state_key, safe_return_to
 from fluxforge.identity.tokens import TokenService
 from tests.peers.oidc import PROVIDER, TEST_PUBLIC_URL, OidcPeer, browse_provider, providers_setting
+from tests.support import Client
 
 PROBLEM = "application/problem+json"
 CALLBACK = f"{TEST_PUBLIC_URL}/v1/auth/callback/"
@@ -51,7 +52,7 @@ def auth_settings(settings: Settings, oidc_peer: OidcPeer) -> Settings:
 
 
 @pytest.fixture(scope="module")
-async def auth(auth_settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def auth(auth_settings: Settings) -> AsyncIterator[Client]:
     """An app with the loopback provider configured, reached at TEST_PUBLIC_URL."""
     async with AsyncTestClient(create_app(auth_settings), base_url=TEST_PUBLIC_URL, timeout=30) as test_client:
         test_client.follow_redirects = False  # redirects lead to the provider: tests follow them there
@@ -92,19 +93,19 @@ def problem(response: httpx.Response, status: int, kind: str) -> dict[str, Any]:
     return body
 
 
-async def start(auth: AsyncTestClient, provider: str = PROVIDER, **params: str) -> str:  # type: ignore[type-arg]
+async def start(auth: Client, provider: str = PROVIDER, **params: str) -> str:
     """GET /v1/auth/login/...: the provider's authorization URL it redirects to."""
     response = await auth.get(f"/v1/auth/login/{provider}", params=params)
     assert response.status_code == 302, response.text
-    return response.headers["location"]  # type: ignore[no-any-return]
+    return response.headers["location"]
 
 
-async def provider_callback(auth: AsyncTestClient, login: str, provider: str = PROVIDER, **params: str) -> str:  # type: ignore[type-arg]
+async def provider_callback(auth: Client, login: str, provider: str = PROVIDER, **params: str) -> str:
     """Start a sign-in and go through the provider's forms: the callback URL it redirects back to."""
     return await browse_provider(await start(auth, provider, **params), login=login, until=CALLBACK + provider)
 
 
-async def finish(auth: AsyncTestClient, callback_url: str) -> httpx.Response:  # type: ignore[type-arg]
+async def finish(auth: Client, callback_url: str) -> httpx.Response:
     parts = urlsplit(callback_url)
     return await auth.get(f"{parts.path}?{parts.query}")
 
@@ -116,15 +117,15 @@ def login_code(response: httpx.Response) -> str:
     return query_of(location)["code"]
 
 
-async def exchange(auth: AsyncTestClient, code: str) -> httpx.Response:  # type: ignore[type-arg]
+async def exchange(auth: Client, code: str) -> httpx.Response:
     return await auth.post("/v1/auth/token", json={"grant_type": "login_code", "code": code})
 
 
-async def refresh(auth: AsyncTestClient, refresh_token: str) -> httpx.Response:  # type: ignore[type-arg]
+async def refresh(auth: Client, refresh_token: str) -> httpx.Response:
     return await auth.post("/v1/auth/token", json={"grant_type": "refresh_token", "refresh_token": refresh_token})
 
 
-async def sign_in(auth: AsyncTestClient, login: str, provider: str = PROVIDER) -> dict[str, Any]:  # type: ignore[type-arg]
+async def sign_in(auth: Client, login: str, provider: str = PROVIDER) -> dict[str, Any]:
     """The whole browser flow: FluxForge's first tokens for `login`."""
     code = login_code(await finish(auth, await provider_callback(auth, login, provider)))
     response = await exchange(auth, code)
@@ -132,14 +133,14 @@ async def sign_in(auth: AsyncTestClient, login: str, provider: str = PROVIDER) -
     return response.json()  # type: ignore[no-any-return]
 
 
-async def me(auth: AsyncTestClient, tokens: dict[str, Any]) -> dict[str, Any]:  # type: ignore[type-arg]
+async def me(auth: Client, tokens: dict[str, Any]) -> dict[str, Any]:
     response = await auth.get("/v1/me", headers=bearer(tokens["access_token"]))
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
 
 async def test_code_flow_signs_in_and_creates_the_user_once(
-    auth: AsyncTestClient,  # type: ignore[type-arg]
+    auth: Client,
     redis: Redis,
     owner_conn: asyncpg.Connection,
     auth_settings: Settings,
@@ -162,7 +163,7 @@ async def test_code_flow_signs_in_and_creates_the_user_once(
 
     # The verifier stays on the server, under the hash of the state, for login_ttl_seconds.
     key = login_state_key(auth_settings.redis_key_prefix, request["state"])
-    pending = msgspec.json.decode(await redis.get(key))
+    pending = msgspec.json.decode(cast(bytes, await redis.get(key)))
     assert pending["nonce"] == request["nonce"]
     assert pending["code_verifier"] not in authorize
     challenge = base64.urlsafe_b64encode(hashlib.sha256(pending["code_verifier"].encode()).digest()).rstrip(b"=")
@@ -209,7 +210,7 @@ async def test_code_flow_signs_in_and_creates_the_user_once(
     assert stored == 1  # kept as its SHA-256 only
 
 
-async def test_several_providers_each_by_name(auth: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_several_providers_each_by_name(auth: Client) -> None:
     login = new_login()
     first = await me(auth, await sign_in(auth, login, PROVIDER))
     second = await me(auth, await sign_in(auth, login, OTHER))
@@ -222,7 +223,7 @@ async def test_several_providers_each_by_name(auth: AsyncTestClient) -> None:  #
 
 
 async def test_missing_tampered_expired_and_replayed_state_is_refused(
-    auth: AsyncTestClient,  # type: ignore[type-arg]
+    auth: Client,
     redis: Redis,
     auth_settings: Settings,
 ) -> None:
@@ -244,13 +245,13 @@ async def test_missing_tampered_expired_and_replayed_state_is_refused(
 
 
 async def test_replayed_authorization_code_is_refused(
-    auth: AsyncTestClient,  # type: ignore[type-arg]
+    auth: Client,
     redis: Redis,
     auth_settings: Settings,
 ) -> None:
     callback = await provider_callback(auth, new_login())
     key = login_state_key(auth_settings.redis_key_prefix, query_of(callback)["state"])
-    pending = await redis.get(key)
+    pending = cast(bytes, await redis.get(key))
     assert (await finish(auth, callback)).status_code == 302
 
     # Put the spent state back, so that only the authorization code is replayed: the provider refuses it.
@@ -260,7 +261,7 @@ async def test_replayed_authorization_code_is_refused(
 
 
 async def test_id_token_with_another_nonce_is_refused(
-    auth: AsyncTestClient,  # type: ignore[type-arg]
+    auth: Client,
     redis: Redis,
     owner_conn: asyncpg.Connection,
     auth_settings: Settings,
@@ -269,7 +270,7 @@ async def test_id_token_with_another_nonce_is_refused(
     login = new_login()
     callback = await provider_callback(auth, login)
     key = login_state_key(auth_settings.redis_key_prefix, query_of(callback)["state"])
-    pending = msgspec.json.decode(await redis.get(key))
+    pending = msgspec.json.decode(cast(bytes, await redis.get(key)))
     pending["nonce"] = secrets.token_urlsafe(32)
     await redis.set(key, msgspec.json.encode(pending), keepttl=True)
 
@@ -281,7 +282,7 @@ async def test_id_token_with_another_nonce_is_refused(
     assert known == 0
 
 
-async def test_provider_error_is_a_clear_refusal(auth: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_provider_error_is_a_clear_refusal(auth: Client) -> None:
     authorize = await start(auth)
     callback = await browse_provider(authorize, login=new_login(), until=CALLBACK + PROVIDER, cancel=True)
     assert query_of(callback)["error"] == "access_denied"
@@ -295,8 +296,8 @@ async def test_provider_error_is_a_clear_refusal(auth: AsyncTestClient) -> None:
 
 
 async def test_unknown_and_unreachable_providers(
-    auth: AsyncTestClient,  # type: ignore[type-arg]
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    auth: Client,
+    client: Client,
 ) -> None:
     for app_client in (auth, client):
         for path in ("/v1/auth/login/nope", "/v1/auth/callback/nope?state=x&code=y"):
@@ -307,7 +308,7 @@ async def test_unknown_and_unreachable_providers(
     assert "down" in body["detail"]
 
 
-async def test_return_to_stays_on_this_site(auth: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_return_to_stays_on_this_site(auth: Client) -> None:
     for bad in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", "home", "/a b"):
         problem(await auth.get(f"/v1/auth/login/{PROVIDER}", params={"return_to": bad}), 400, "bad-request")
     done = await finish(auth, await provider_callback(auth, new_login(), return_to="/dashboard?tab=runs"))
@@ -324,7 +325,7 @@ def test_safe_return_to() -> None:
             safe_return_to(bad)
 
 
-async def test_login_code_is_single_use(auth: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_login_code_is_single_use(auth: Client) -> None:
     code = login_code(await finish(auth, await provider_callback(auth, new_login())))
     assert (await exchange(auth, code)).status_code == 200
     replay = await exchange(auth, code)
@@ -335,7 +336,7 @@ async def test_login_code_is_single_use(auth: AsyncTestClient) -> None:  # type:
 
 
 async def test_refresh_rotates_and_reuse_revokes_the_whole_family(
-    auth: AsyncTestClient,  # type: ignore[type-arg]
+    auth: Client,
     owner_conn: asyncpg.Connection,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -372,7 +373,7 @@ async def test_refresh_rotates_and_reuse_revokes_the_whole_family(
 
 
 async def test_simultaneous_use_of_one_refresh_token_mints_one_child(
-    auth: AsyncTestClient,  # type: ignore[type-arg]
+    auth: Client,
     owner_conn: asyncpg.Connection,
 ) -> None:
     presented = (await sign_in(auth, new_login()))["refresh_token"]
@@ -388,7 +389,7 @@ async def test_simultaneous_use_of_one_refresh_token_mints_one_child(
     assert children == 1
 
 
-async def test_second_spender_waits_for_the_first_and_gets_nothing(auth: AsyncTestClient, app_db: Database) -> None:  # type: ignore[type-arg]
+async def test_second_spender_waits_for_the_first_and_gets_nothing(auth: Client, app_db: Database) -> None:
     """The conditional UPDATE under a row lock, step by step: what makes double use mint one child."""
     digest = secret_hash((await sign_in(auth, new_login()))["refresh_token"])
 
@@ -404,7 +405,7 @@ async def test_second_spender_waits_for_the_first_and_gets_nothing(auth: AsyncTe
     assert await second is None
 
 
-async def test_logout_ends_the_session(auth: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_logout_ends_the_session(auth: Client) -> None:
     tokens = await sign_in(auth, new_login())
     current = (await refresh(auth, tokens["refresh_token"])).json()["refresh_token"]
     # Any token of the session ends it, also an already rotated one.
@@ -418,7 +419,7 @@ async def test_logout_ends_the_session(auth: AsyncTestClient) -> None:  # type: 
 
 
 async def test_expired_forged_and_missing_access_tokens_are_refused(
-    auth: AsyncTestClient,  # type: ignore[type-arg]
+    auth: Client,
     app_db: Database,
     auth_settings: Settings,
 ) -> None:
@@ -441,7 +442,7 @@ async def test_expired_forged_and_missing_access_tokens_are_refused(
 
 
 async def test_disabled_user_cannot_sign_in_refresh_or_read_me(
-    auth: AsyncTestClient,  # type: ignore[type-arg]
+    auth: Client,
     owner_conn: asyncpg.Connection,
 ) -> None:
     login = new_login()
@@ -453,7 +454,7 @@ async def test_disabled_user_cannot_sign_in_refresh_or_read_me(
     problem(await finish(auth, await provider_callback(auth, login)), 403, "forbidden")
 
 
-async def test_jwks_verifies_access_tokens(auth: AsyncTestClient, auth_settings: Settings) -> None:  # type: ignore[type-arg]
+async def test_jwks_verifies_access_tokens(auth: Client, auth_settings: Settings) -> None:
     tokens = await sign_in(auth, new_login())
     user = await me(auth, tokens)
     response = await auth.get("/.well-known/jwks.json")
@@ -465,12 +466,12 @@ async def test_jwks_verifies_access_tokens(auth: AsyncTestClient, auth_settings:
     assert claims["aud"] == "fluxforge"
 
 
-async def test_token_request_names_its_grant(auth: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_token_request_names_its_grant(auth: Client) -> None:
     for body in ({"grant_type": "password", "username": "x"}, {"code": "x"}, {"grant_type": "login_code"}):
         problem(await auth.post("/v1/auth/token", json=body), 400, "validation-error")
 
 
-async def test_complete_page_trades_the_code_under_a_strict_policy(auth: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_complete_page_trades_the_code_under_a_strict_policy(auth: Client) -> None:
     response = await auth.get("/auth/complete")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")

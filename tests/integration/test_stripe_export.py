@@ -17,8 +17,9 @@ from litestar.testing import AsyncTestClient
 
 from fluxforge.app import create_app
 from fluxforge.config import Settings
-from tests.integration.test_invoices import ADMIN, billed_tenant, close, ensure_billing_meters, next_period
+from tests.integration.invoice_support import ADMIN, billed_tenant, close, next_period
 from tests.peers.stripe import StripePeer, running_peer, sign_webhook
+from tests.support import Client
 
 PROBLEM = "application/problem+json"
 WEBHOOK_SECRET = "whsec_" + secrets.token_hex(16)
@@ -31,12 +32,7 @@ def stripe_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StripePeer
 
 
 @pytest.fixture(scope="module")
-async def billing_meters(owner_conn: asyncpg.Connection) -> None:
-    await ensure_billing_meters(owner_conn)
-
-
-@pytest.fixture(scope="module")
-async def stripe_client(settings: Settings, stripe_peer: StripePeer) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def stripe_client(settings: Settings, stripe_peer: StripePeer) -> AsyncIterator[Client]:
     """The app configured for the local Stripe, with a webhook secret and an issuer of its own."""
     configured = msgspec.structs.replace(
         settings,
@@ -50,7 +46,7 @@ async def stripe_client(settings: Settings, stripe_peer: StripePeer) -> AsyncIte
         yield client
 
 
-async def issued_invoice(client: AsyncTestClient, owner_conn: asyncpg.Connection, **kwargs: Any) -> dict[str, Any]:  # type: ignore[type-arg]
+async def issued_invoice(client: Client, owner_conn: asyncpg.Connection, **kwargs: Any) -> dict[str, Any]:
     start, end = next_period()
     tenant = await billed_tenant(owner_conn, start, end, calls=25, gb=["3", "14"], **kwargs)
     result = await close(client, start, end)
@@ -61,7 +57,7 @@ async def issued_invoice(client: AsyncTestClient, owner_conn: asyncpg.Connection
     return body
 
 
-async def export(client: AsyncTestClient, invoice_id: str) -> Any:  # type: ignore[type-arg]
+async def export(client: Client, invoice_id: str) -> Any:
     return await client.post(f"/v1/admin/invoices/{invoice_id}/stripe-export", headers=ADMIN)
 
 
@@ -71,7 +67,7 @@ def items_of(peer: StripePeer, stripe_invoice_id: str) -> list[dict[str, Any]]:
 
 
 async def test_export_makes_the_customer_items_and_a_finalized_invoice(
-    stripe_client: AsyncTestClient,  # type: ignore[type-arg]
+    stripe_client: Client,
     stripe_peer: StripePeer,
     owner_conn: asyncpg.Connection,
     billing_meters: None,
@@ -114,7 +110,7 @@ async def test_export_makes_the_customer_items_and_a_finalized_invoice(
 
 @pytest.mark.parametrize("crash_at", ["/v1/customers", "/v1/invoices", "/v1/invoiceitems", "/v1/invoices/"])
 async def test_an_export_that_died_midway_finishes_and_makes_nothing_twice(
-    stripe_client: AsyncTestClient,  # type: ignore[type-arg]
+    stripe_client: Client,
     stripe_peer: StripePeer,
     owner_conn: asyncpg.Connection,
     billing_meters: None,
@@ -146,8 +142,8 @@ async def test_an_export_that_died_midway_finishes_and_makes_nothing_twice(
 
 
 async def test_export_refuses_drafts_and_needs_stripe_configured(
-    client: AsyncTestClient,  # type: ignore[type-arg]
-    stripe_client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
+    stripe_client: Client,
     owner_conn: asyncpg.Connection,
     billing_meters: None,
 ) -> None:
@@ -164,7 +160,7 @@ async def test_export_refuses_drafts_and_needs_stripe_configured(
 
 
 async def test_the_customer_follows_the_tenants_name(
-    stripe_client: AsyncTestClient,  # type: ignore[type-arg]
+    stripe_client: Client,
     stripe_peer: StripePeer,
     owner_conn: asyncpg.Connection,
     billing_meters: None,
@@ -197,14 +193,12 @@ def event(event_type: str, stripe_invoice: dict[str, Any], event_id: str | None 
     return msgspec.json.encode(body)
 
 
-async def deliver(client: AsyncTestClient, payload: bytes, secret: str = WEBHOOK_SECRET, **sign: Any) -> Any:  # type: ignore[type-arg]
+async def deliver(client: Client, payload: bytes, secret: str = WEBHOOK_SECRET, **sign: Any) -> Any:
     headers = {"Stripe-Signature": sign_webhook(payload, secret, **sign), "Content-Type": "application/json"}
     return await client.post("/v1/webhooks/stripe", content=payload, headers=headers)
 
 
-async def exported_invoice(
-    client: AsyncTestClient, owner_conn: asyncpg.Connection
-) -> tuple[dict[str, Any], dict[str, Any]]:  # type: ignore[type-arg]
+async def exported_invoice(client: Client, owner_conn: asyncpg.Connection) -> tuple[dict[str, Any], dict[str, Any]]:
     invoice = await issued_invoice(client, owner_conn)
     exported = (await export(client, invoice["id"])).json()
     stripe_invoice = {
@@ -215,13 +209,13 @@ async def exported_invoice(
     return exported, stripe_invoice
 
 
-async def status_of(client: AsyncTestClient, invoice_id: str) -> str:  # type: ignore[type-arg]
+async def status_of(client: Client, invoice_id: str) -> str:
     status: str = (await client.get(f"/v1/admin/invoices/{invoice_id}", headers=ADMIN)).json()["status"]
     return status
 
 
 async def test_payment_webhooks_mark_invoices_once(
-    stripe_client: AsyncTestClient,  # type: ignore[type-arg]
+    stripe_client: Client,
     owner_conn: asyncpg.Connection,
     billing_meters: None,
 ) -> None:
@@ -252,7 +246,7 @@ async def test_payment_webhooks_mark_invoices_once(
 
 
 async def test_webhooks_find_invoices_by_metadata_and_ignore_what_they_cannot_apply(
-    stripe_client: AsyncTestClient,  # type: ignore[type-arg]
+    stripe_client: Client,
     owner_conn: asyncpg.Connection,
     billing_meters: None,
 ) -> None:
@@ -272,8 +266,8 @@ async def test_webhooks_find_invoices_by_metadata_and_ignore_what_they_cannot_ap
 
 
 async def test_webhooks_need_a_valid_signature(
-    client: AsyncTestClient,  # type: ignore[type-arg]
-    stripe_client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
+    stripe_client: Client,
     owner_conn: asyncpg.Connection,
     billing_meters: None,
 ) -> None:
@@ -317,7 +311,7 @@ async def test_webhooks_need_a_valid_signature(
     ],
 )
 async def test_signed_bodies_that_are_not_events_are_refused_with_400(
-    stripe_client: AsyncTestClient,  # type: ignore[type-arg]
+    stripe_client: Client,
     owner_conn: asyncpg.Connection,
     body: bytes,
 ) -> None:

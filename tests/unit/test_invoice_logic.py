@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fluxforge.billing.catalog.pricing import PlanVersion, Price, Segment, Tier, price_quantity, prorate
+from fluxforge.billing.catalog.pricing import ChargeModel, PlanVersion, Price, Segment, Tier, price_quantity, prorate
 from fluxforge.billing.invoices import lifecycle, logic, render
-from fluxforge.billing.invoices.models import Invoice, InvoiceLine, Issuer, LineDraft
+from fluxforge.billing.invoices.models import Invoice, InvoiceLine, InvoiceStatus, Issuer, LineDraft
 from fluxforge.conventions import new_id
 from fluxforge.errors import InvalidRequest
 from fluxforge.metering.models import UsageTotal
@@ -134,7 +134,8 @@ def test_tiered_lines_show_their_tiers_and_no_single_unit_price() -> None:
     )
     (line,) = draft.lines
     assert line.unit_price is None
-    assert [(t.tier_index, t.quantity, t.amount) for t in line.tiers] == [(0, 100, 1000), (1, 50, 300)]
+    tier_lines: list[tuple[object, ...]] = [(t.tier_index, t.quantity, t.amount) for t in line.tiers]
+    assert tier_lines == [(0, 100, 1000), (1, 50, 300)]
     assert line.amount == 1_300
 
 
@@ -180,7 +181,8 @@ money = st.integers(min_value=0, max_value=10**7)
 
 @st.composite
 def prices(draw: st.DrawFn, meter: str) -> Price:
-    model = draw(st.sampled_from(["per_unit", "graduated", "volume", "package"]))
+    models: list[ChargeModel] = ["per_unit", "graduated", "volume", "package"]
+    model = draw(st.sampled_from(models))
     included = draw(st.sampled_from([Decimal(0), Decimal(10)]))
     if model == "per_unit":
         return Price(meter_key=meter, model="per_unit", unit_price=draw(unit_prices), included_quantity=included)
@@ -276,7 +278,7 @@ def stored_line(position: int, line: LineDraft) -> InvoiceLine:
 
 # --- the lifecycle -----------------------------------------------------------------------------
 
-STATUSES: list[lifecycle.InvoiceStatus] = ["draft", "finalized", "payment_failed", "paid", "void"]
+STATUSES: list[InvoiceStatus] = ["draft", "finalized", "payment_failed", "paid", "void"]
 ACTIONS: list[lifecycle.Action] = ["finalize", "mark_paid", "mark_payment_failed", "void"]
 
 
@@ -303,7 +305,7 @@ def test_transition_table() -> None:
 
 @given(st.lists(st.sampled_from(ACTIONS), max_size=12))
 def test_any_sequence_of_actions_keeps_the_invariants(actions: list[lifecycle.Action]) -> None:
-    status: lifecycle.InvoiceStatus = "draft"
+    status: InvoiceStatus = "draft"
     numbered = False
     for action in actions:
         try:

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.datastructures import State
 from litestar.openapi.spec import OpenAPIHeader, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
-from fluxforge.audit import logic, repository
-from fluxforge.audit.models import AuditEvent, AuditEventPage, AuditFilter, AuditPosition, ExportFormat
+from fluxforge.audit import logic, service
+from fluxforge.audit.models import AuditEventPage, ExportFormat
 from fluxforge.conventions import DEFAULT_LIMIT
-from fluxforge.db import Database
 from fluxforge.web.access import access_of, require
 from fluxforge.web.contract import TENANT_SECURITY, ContractOperation
 from fluxforge.web.params import Cursor, Limit, TenantPath
 from fluxforge.web.problems import problem_responses
-
-EXPORT_BATCH = 1_000
-"""Rows per query while exporting: a large export streams through memory one batch at a time."""
+from fluxforge.web.services import Services
 
 ActorFilter = Annotated[
     str | None,
@@ -71,33 +65,6 @@ class ExportOperation(ContractOperation):
         super().__post_init__()
 
 
-async def export_chunks(
-    db: Database,
-    tenant_id: uuid.UUID,
-    filters: AuditFilter,
-    export_format: ExportFormat,
-    batch_size: int = EXPORT_BATCH,
-) -> AsyncIterator[bytes]:
-    """The export, one chunk per batch read by keyset pagination, newest first like the list.
-
-    Each batch is its own short unit of work, and none is open while a chunk waits for the
-    client: a slow download must not hold one of the pool's few connections for its duration.
-    """
-    render: Callable[[list[AuditEvent]], bytes] = logic.csv_rows if export_format == "csv" else logic.jsonl_rows
-    if export_format == "csv":
-        yield logic.csv_header()
-    after: AuditPosition | None = None
-    while True:
-        async with db.tenant(tenant_id) as conn:
-            rows = await repository.list_page(conn, tenant_id, filters, after=after, limit=batch_size)
-        batch = rows[:batch_size]
-        if batch:
-            yield render(batch)
-        if len(rows) <= batch_size:
-            return
-        after = logic.position_of(batch[-1])
-
-
 class AuditEventController(Controller):
     path = "/v1/tenants/{tenant:str}/audit-events"
     tags = ["Audit"]
@@ -112,7 +79,7 @@ class AuditEventController(Controller):
     async def list_events(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
@@ -124,8 +91,7 @@ class AuditEventController(Controller):
         access = access_of(request)
         filters = logic.audit_filter(actor=actor, action=action, since=since, until=until)
         after = logic.decode_cursor(cursor)
-        async with state.db.tenant(access.tenant_id) as conn:
-            rows = await repository.list_page(conn, access.tenant_id, filters, after=after, limit=limit)
+        rows = await service.list_events(services.db, access.tenant_id, filters, after=after, limit=limit)
         items, next_cursor = logic.page_of(rows, limit)
         return AuditEventPage(items=items, next_cursor=next_cursor)
 
@@ -140,7 +106,7 @@ class AuditEventController(Controller):
     async def export_events(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         export_format: Format = "csv",
         actor: ActorFilter = None,
@@ -152,7 +118,7 @@ class AuditEventController(Controller):
         filters = logic.audit_filter(actor=actor, action=action, since=since, until=until)
         filename = logic.export_filename(access.tenant.slug, export_format)
         return Stream(
-            export_chunks(state.db, access.tenant_id, filters, export_format),
+            service.export_chunks(services.db, access.tenant_id, filters, export_format),
             media_type=logic.MEDIA_TYPES[export_format],
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )

@@ -26,21 +26,21 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.enums import MediaType
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import Redirect
 
 from fluxforge.credentials import new_secret
-from fluxforge.errors import BadRequest, NotFound, Unauthorized
-from fluxforge.identity import repository
+from fluxforge.errors import BadRequest, NotFound
+from fluxforge.identity import service
 from fluxforge.identity.errors import InvalidLoginState, SignInRefused
 from fluxforge.identity.models import Jwks, LoginCodeGrant, LoginState, LogoutRequest, TokenRequest, TokenResponse, User
-from fluxforge.identity.oidc import OidcClient, OidcProviders, safe_error_code
+from fluxforge.identity.oidc import OidcClient, safe_error_code
 from fluxforge.identity.sessions import Sessions, SignInStore, invalid_grant, safe_return_to
-from fluxforge.web.access import require_user
+from fluxforge.web.access import require_user, user_of
 from fluxforge.web.contract import USER_SECURITY
 from fluxforge.web.problems import AS_PUBLISHED_502, problem_responses
+from fluxforge.web.services import Services
 
 ProviderName = Annotated[
     str, PathParameter(description="The provider's name in FLUXFORGE_OIDC_PROVIDERS.", max_length=64)
@@ -68,25 +68,24 @@ def _complete_page() -> tuple[str, str]:
 COMPLETE_HTML, COMPLETE_CSP = _complete_page()
 
 
-def _provider(state: State, name: str) -> OidcClient:
-    providers: OidcProviders = state.oidc
-    client = providers.get(name)
+def _provider(services: Services, name: str) -> OidcClient:
+    client = services.oidc.get(name)
     if client is None:
-        known = ", ".join(providers.names) or "none configured"
+        known = ", ".join(services.oidc.names) or "none configured"
         raise NotFound(f"no sign-in provider {name!r} (known: {known})")
     return client
 
 
-def _redirect_uri(state: State, provider: str) -> str:
-    return f"{state.settings.base_url}/v1/auth/callback/{provider}"
+def _redirect_uri(services: Services, provider: str) -> str:
+    return f"{services.settings.base_url}/v1/auth/callback/{provider}"
 
 
-def _sessions(state: State) -> Sessions:
-    return Sessions(state.db, state.tokens, timedelta(days=state.settings.refresh_token_ttl_days))
+def _sessions(services: Services) -> Sessions:
+    return Sessions(services.db, services.tokens, timedelta(days=services.settings.refresh_token_ttl_days))
 
 
-def _store(state: State) -> SignInStore:
-    return SignInStore(state.redis, state.settings.redis_key_prefix)
+def _store(services: Services) -> SignInStore:
+    return SignInStore(services.redis, services.settings.redis_key_prefix)
 
 
 def _tokens_response(tokens: TokenResponse) -> Response[TokenResponse]:
@@ -109,22 +108,25 @@ class AuthController(Controller):
     )
     async def start_sign_in(
         self,
-        state: State,
+        services: Services,
         provider: ProviderName,
         return_to: Annotated[
             str | None,
             QueryParameter(description="Where to go after signing in: a path on this site, e.g. /dashboard."),
         ] = None,
     ) -> Redirect:
-        client = _provider(state, provider)
+        client = _provider(services, provider)
         pending = LoginState(
             provider=provider, nonce=new_secret(), code_verifier=new_secret(48), return_to=safe_return_to(return_to)
         )
         login_state = new_secret()
         url = await client.authorization_url(
-            _redirect_uri(state, provider), state=login_state, nonce=pending.nonce, code_verifier=pending.code_verifier
+            _redirect_uri(services, provider),
+            state=login_state,
+            nonce=pending.nonce,
+            code_verifier=pending.code_verifier,
         )
-        await _store(state).save_login(login_state, pending, state.settings.login_ttl_seconds)
+        await _store(services).save_login(login_state, pending, services.settings.login_ttl_seconds)
         return Redirect(url, status_code=302, headers=NO_STORE)
 
     @get(
@@ -136,15 +138,15 @@ class AuthController(Controller):
     )
     async def finish_sign_in(
         self,
-        state: State,
+        services: Services,
         provider: ProviderName,
         code: CallbackParam = None,
         login_state: Annotated[str | None, QueryParameter(name="state", max_length=2048)] = None,
         error: CallbackParam = None,
         iss: CallbackParam = None,
     ) -> Redirect:
-        client = _provider(state, provider)
-        store = _store(state)
+        client = _provider(services, provider)
+        store = _store(services)
         pending = await store.take_login(login_state) if login_state else None  # spent whatever happens next
         if error is not None:
             raise SignInRefused(f"provider {provider!r} answered {safe_error_code(error)}; start the sign-in again")
@@ -157,9 +159,9 @@ class AuthController(Controller):
         if code is None:
             raise BadRequest("the provider's redirect carries no authorization code")
         who = await client.finish(
-            _redirect_uri(state, provider), code=code, code_verifier=pending.code_verifier, nonce=pending.nonce
+            _redirect_uri(services, provider), code=code, code_verifier=pending.code_verifier, nonce=pending.nonce
         )
-        user_id = await _sessions(state).sign_in(provider, who)
+        user_id = await _sessions(services).sign_in(provider, who)
         query: dict[str, str] = {"code": await store.issue_code(user_id)}
         if pending.return_to is not None:
             query["return_to"] = pending.return_to
@@ -174,10 +176,10 @@ class AuthController(Controller):
         status_code=200,
         responses=problem_responses(400, 401, 413),
     )
-    async def create_tokens(self, state: State, data: JSONBody[TokenRequest]) -> Response[TokenResponse]:
-        sessions = _sessions(state)
+    async def create_tokens(self, services: Services, data: JSONBody[TokenRequest]) -> Response[TokenResponse]:
+        sessions = _sessions(services)
         if isinstance(data, LoginCodeGrant):
-            user_id = await _store(state).redeem_code(data.code)
+            user_id = await _store(services).redeem_code(data.code)
             if user_id is None:
                 raise invalid_grant("the login code is unknown, expired or already used; sign in again")
             return _tokens_response(await sessions.start(user_id))
@@ -192,8 +194,8 @@ class AuthController(Controller):
         status_code=204,
         responses=problem_responses(400, 413),
     )
-    async def logout(self, state: State, data: JSONBody[LogoutRequest]) -> None:
-        await _sessions(state).logout(data.refresh_token)
+    async def logout(self, services: Services, data: JSONBody[LogoutRequest]) -> None:
+        await _sessions(services).logout(data.refresh_token)
 
     @get(
         "/v1/me",
@@ -203,20 +205,16 @@ class AuthController(Controller):
         security=USER_SECURITY,
         responses=problem_responses(401, 403),
     )
-    async def get_current_user(self, request: Request[Any, Any, Any], state: State) -> User:
-        async with state.db.platform() as conn:
-            user = await repository.get_active_user(conn, request.state.user.id)
-        if user is None:
-            raise Unauthorized("the user of this access token no longer exists or is disabled")
-        return user
+    async def get_current_user(self, request: Request[Any, Any, Any], services: Services) -> User:
+        return await service.current_user(services.db, user_of(request).id)
 
     @get(
         "/.well-known/jwks.json",
         operation_id="GetJwks",
         summary="Public keys that verify FluxForge access tokens (JWKS)",
     )
-    async def jwks(self, state: State) -> Jwks:
-        return msgspec.convert(state.tokens.jwks(), Jwks)
+    async def jwks(self, services: Services) -> Jwks:
+        return msgspec.convert(services.tokens.jwks(), Jwks)
 
     @get("/auth/complete", include_in_schema=False, media_type=MediaType.HTML)
     async def complete(self) -> Response[str]:

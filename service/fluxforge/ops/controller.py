@@ -6,10 +6,10 @@ import os
 
 import msgspec
 from litestar import Controller, Response, get
-from litestar.datastructures import State
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 from fluxforge.ops.readiness import ReadinessReport
+from fluxforge.web.services import Services
 
 
 class Health(msgspec.Struct):
@@ -28,8 +28,8 @@ class OpsController(Controller):
         operation_id="GetReadiness",
         summary="Readiness: PostgreSQL and Redis reachable, migrations current (cached check)",
     )
-    async def readyz(self, state: State) -> Response[ReadinessReport]:
-        report: ReadinessReport = state.readiness.current()
+    async def readyz(self, services: Services) -> Response[ReadinessReport]:
+        report = services.readiness.current()
         return Response(report, status_code=200 if report.ready else 503)
 
     @get("/metrics", include_in_schema=False, sync_to_thread=False)

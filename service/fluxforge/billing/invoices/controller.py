@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import ResponseHeader, State
+from litestar.datastructures import ResponseHeader
 from litestar.openapi.spec import (
     OpenAPIHeader,
     OpenAPIMediaType,
@@ -27,25 +27,25 @@ from litestar.openapi.spec import (
 )
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from fluxforge.billing.invoices import operations, pdf_cache, render, repository
+from fluxforge.billing.invoices import render, service
 from fluxforge.billing.invoices.models import (
     CreditNote,
     CreditNoteCreate,
     Invoice,
     InvoicePage,
     InvoiceStatus,
-    Issuer,
     PeriodClose,
     PeriodCloseResult,
 )
-from fluxforge.billing.invoices.stripe_export import export_invoice, stripe_session
+from fluxforge.billing.invoices.service import FileFormat, InvoiceDocument
 from fluxforge.conventions import DEFAULT_LIMIT, decode_cursor, etag, optional_version, page_of
-from fluxforge.errors import NotFound, ProblemError
+from fluxforge.errors import ProblemError
 from fluxforge.web.access import access_of, audit_context, require, require_admin
 from fluxforge.web.contract import ADMIN_SECURITY, TENANT_SECURITY, ContractOperation
-from fluxforge.web.idempotency import remember, replay_or_claim
+from fluxforge.web.idempotency import answer, once
 from fluxforge.web.params import Cursor, IdempotencyKeyHeader, IfMatchOptional, Limit, TenantPath
 from fluxforge.web.problems import problem_responses
+from fluxforge.web.services import Services
 
 InvoiceId = Annotated[uuid.UUID, PathParameter(description="The invoice's id.")]
 StatusFilter = Annotated[InvoiceStatus | None, QueryParameter(description="Only invoices in this status.")]
@@ -57,40 +57,41 @@ ETAG_HEADER = [
 ]
 JSON_MEDIA_TYPE = "application/json"
 OFFERED = [JSON_MEDIA_TYPE, render.CSV_MEDIA_TYPE, render.PDF_MEDIA_TYPE]
+FILE_FORMATS: dict[str, FileFormat] = {media_type: form for form, media_type in service.MEDIA_TYPES.items()}
 
 
 class NotAcceptable(ProblemError):
     kind = "not-acceptable"
 
 
-def issuer_of(state: State) -> Issuer:
-    return Issuer(state.settings.invoice_issuer_name, state.settings.invoice_issuer_address)
+def preferred(request: Request[Any, Any, Any]) -> str | None:
+    """The representation the Accept header prefers among OFFERED; None when it accepts none."""
+    return request.accept.best_match(OFFERED, default=None)
 
 
-async def pdf_of(state: State, invoice: Invoice) -> bytes:
-    return await pdf_cache.invoice_pdf(state.redis, state.settings.redis_key_prefix, invoice, issuer_of(state))
+def wanted_file(media_type: str | None) -> FileFormat | None:
+    """The file to render for the preferred media type: none for JSON, nor when none is acceptable
+    (`negotiated` refuses that once the invoice was found, so a missing invoice stays a 404)."""
+    return FILE_FORMATS.get(media_type) if media_type is not None else None
 
 
 def invoice_response(invoice: Invoice, status_code: int = 200) -> Response[Invoice]:
     return Response(invoice, status_code=status_code, headers={"ETag": etag(invoice.version)})
 
 
-async def negotiated(request: Request[Any, Any, Any], state: State, invoice: Invoice) -> Response[Any]:
+def credit_note_response(note: CreditNote) -> Response[CreditNote]:
+    return Response(note, status_code=201)
+
+
+def negotiated(document: InvoiceDocument, media_type: str | None) -> Response[Any]:
     """The invoice as JSON (default), CSV or PDF, whichever the Accept header prefers."""
-    media_type = request.accept.best_match(OFFERED, default=None)
-    headers = {"ETag": etag(invoice.version), "Vary": "Accept"}
+    headers = {"ETag": etag(document.invoice.version), "Vary": "Accept"}
     if media_type is None:
         raise NotAcceptable(f"this invoice is available as {', '.join(OFFERED)}")
-    if media_type == JSON_MEDIA_TYPE:
-        return Response(invoice, headers=headers, media_type=JSON_MEDIA_TYPE)
-    if media_type == render.CSV_MEDIA_TYPE:
-        body = render.csv_document(invoice)
-        extension = "csv"
-    else:
-        body = await pdf_of(state, invoice)
-        extension = "pdf"
-    headers["Content-Disposition"] = f'attachment; filename="{render.filename(invoice, extension)}"'
-    return Response(body, headers=headers, media_type=media_type)
+    if document.file is None:
+        return Response(document.invoice, headers=headers, media_type=JSON_MEDIA_TYPE)
+    headers["Content-Disposition"] = f'attachment; filename="{document.file.filename}"'
+    return Response(document.file.content, headers=headers, media_type=document.file.media_type)
 
 
 @dataclass
@@ -161,16 +162,15 @@ class InvoiceController(Controller):
     async def list_invoices(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         tenant: TenantPath,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
         status: StatusFilter = None,
     ) -> InvoicePage:
-        access = access_of(request)
+        tenant_id = access_of(request).tenant_id
         after = decode_cursor(cursor)
-        async with state.db.tenant(access.tenant_id) as conn:
-            rows = await repository.list_page(conn, tenant_id=access.tenant_id, after=after, limit=limit, status=status)
+        rows = await service.list_invoices(services.db, tenant_id, after=after, limit=limit, status=status)
         items, next_cursor = page_of(rows, limit)
         return InvoicePage(items=items, next_cursor=next_cursor)
 
@@ -183,14 +183,18 @@ class InvoiceController(Controller):
         operation_class=InvoiceDocumentOperation,
     )
     async def get_invoice(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, invoice_id: InvoiceId
+        self, request: Request[Any, Any, Any], services: Services, tenant: TenantPath, invoice_id: InvoiceId
     ) -> Response[Any]:
-        access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            invoice = await repository.get(conn, access.tenant_id, invoice_id)
-        if invoice is None:
-            raise NotFound(f"no invoice {invoice_id} in tenant {access.tenant.slug}")
-        return await negotiated(request, state, invoice)
+        media_type = preferred(request)
+        document = await service.get_invoice(
+            services.db,
+            services.redis,
+            services.settings,
+            access_of(request).tenant,
+            invoice_id,
+            wanted_file(media_type),
+        )
+        return negotiated(document, media_type)
 
     @get(
         "/{invoice_id:uuid}/pdf",
@@ -204,19 +208,17 @@ class InvoiceController(Controller):
         operation_class=InvoicePdfOperation,
     )
     async def download_invoice_pdf(
-        self, request: Request[Any, Any, Any], state: State, tenant: TenantPath, invoice_id: InvoiceId
+        self, request: Request[Any, Any, Any], services: Services, tenant: TenantPath, invoice_id: InvoiceId
     ) -> Response[bytes]:
-        access = access_of(request)
-        async with state.db.tenant(access.tenant_id) as conn:
-            invoice = await repository.get(conn, access.tenant_id, invoice_id)
-        if invoice is None:
-            raise NotFound(f"no invoice {invoice_id} in tenant {access.tenant.slug}")
-        body = await pdf_of(state, invoice)
+        document = await service.get_invoice(
+            services.db, services.redis, services.settings, access_of(request).tenant, invoice_id, "pdf"
+        )
+        assert document.file is not None
         headers = {
-            "ETag": etag(invoice.version),
-            "Content-Disposition": f'attachment; filename="{render.filename(invoice, "pdf")}"',
+            "ETag": etag(document.invoice.version),
+            "Content-Disposition": f'attachment; filename="{document.file.filename}"',
         }
-        return Response(body, headers=headers, media_type=render.PDF_MEDIA_TYPE)
+        return Response(document.file.content, headers=headers, media_type=document.file.media_type)
 
 
 class InvoiceAdminController(Controller):
@@ -236,9 +238,9 @@ class InvoiceAdminController(Controller):
         responses=problem_responses(400, 401, 409, 413, kinds=("invalid-invoice-transition",)),
     )
     async def close_period(
-        self, request: Request[Any, Any, Any], state: State, data: JSONBody[PeriodClose]
+        self, request: Request[Any, Any, Any], services: Services, data: JSONBody[PeriodClose]
     ) -> PeriodCloseResult:
-        return await operations.close_period(state.db, start=data.start, end=data.end, context=audit_context(request))
+        return await service.close_period(services.db, start=data.start, end=data.end, context=audit_context(request))
 
     @get(
         "/invoices",
@@ -248,17 +250,16 @@ class InvoiceAdminController(Controller):
     )
     async def list_all(
         self,
-        state: State,
+        services: Services,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
         status: StatusFilter = None,
         period_start: PeriodStartFilter = None,
     ) -> InvoicePage:
         after = decode_cursor(cursor)
-        async with state.db.platform() as conn:
-            rows = await repository.list_page(
-                conn, tenant_id=None, after=after, limit=limit, status=status, period_start=period_start
-            )
+        rows = await service.list_all_invoices(
+            services.db, after=after, limit=limit, status=status, period_start=period_start
+        )
         items, next_cursor = page_of(rows, limit)
         return InvoicePage(items=items, next_cursor=next_cursor)
 
@@ -269,13 +270,14 @@ class InvoiceAdminController(Controller):
         responses=problem_responses(400, 401, 404, 406),
         operation_class=InvoiceDocumentOperation,
     )
-    async def get_any(self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId) -> Response[Any]:
-        async with state.db.platform() as conn:
-            found = await repository.find(conn, invoice_id)
-            invoice = await repository.get(conn, found.tenant_id, invoice_id) if found is not None else None
-        if invoice is None:
-            raise NotFound(f"no invoice {invoice_id}")
-        return await negotiated(request, state, invoice)
+    async def get_any(
+        self, request: Request[Any, Any, Any], services: Services, invoice_id: InvoiceId
+    ) -> Response[Any]:
+        media_type = preferred(request)
+        document = await service.get_any_invoice(
+            services.db, services.redis, services.settings, invoice_id, wanted_file(media_type)
+        )
+        return negotiated(document, media_type)
 
     @post(
         "/invoices/{invoice_id:uuid}/finalize",
@@ -287,13 +289,16 @@ class InvoiceAdminController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def finalize(
-        self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId, if_match: IfMatchOptional = None
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        invoice_id: InvoiceId,
+        if_match: IfMatchOptional = None,
     ) -> Response[Invoice]:
         expected = optional_version(if_match)
-        async with state.db.platform() as conn:
-            invoice = await operations.finalize(
-                conn, invoice_id, issuer=issuer_of(state), context=audit_context(request), expected_version=expected
-            )
+        invoice = await service.finalize_invoice(
+            services.db, services.settings, audit_context(request), invoice_id, expected
+        )
         return invoice_response(invoice)
 
     @post(
@@ -306,13 +311,16 @@ class InvoiceAdminController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def mark_paid(
-        self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId, if_match: IfMatchOptional = None
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        invoice_id: InvoiceId,
+        if_match: IfMatchOptional = None,
     ) -> Response[Invoice]:
         expected = optional_version(if_match)
-        async with state.db.platform() as conn:
-            invoice = await operations.transition(
-                conn, invoice_id, "mark_paid", context=audit_context(request), expected_version=expected
-            )
+        invoice = await service.transition_invoice(
+            services.db, audit_context(request), invoice_id, "mark_paid", expected
+        )
         return invoice_response(invoice)
 
     @post(
@@ -326,13 +334,14 @@ class InvoiceAdminController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def void(
-        self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId, if_match: IfMatchOptional = None
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        invoice_id: InvoiceId,
+        if_match: IfMatchOptional = None,
     ) -> Response[Invoice]:
         expected = optional_version(if_match)
-        async with state.db.platform() as conn:
-            invoice = await operations.transition(
-                conn, invoice_id, "void", context=audit_context(request), expected_version=expected
-            )
+        invoice = await service.transition_invoice(services.db, audit_context(request), invoice_id, "void", expected)
         return invoice_response(invoice)
 
     @post(
@@ -347,22 +356,14 @@ class InvoiceAdminController(Controller):
     async def credit(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        services: Services,
         invoice_id: InvoiceId,
         data: JSONBody[CreditNoteCreate],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[CreditNote]:
-        operation = f"createCreditNote:{invoice_id}"
-        async with state.db.platform() as conn:
-            replay = await replay_or_claim(conn, request, idempotency_key, operation, data, CreditNote)
-            if replay is not None:
-                return replay
-            note = await operations.create_credit_note(
-                conn, invoice_id, reason=data.reason, amount=data.amount, context=audit_context(request)
-            )
-            response = Response(note, status_code=201)
-            await remember(conn, request, idempotency_key, response)
-        return response
+        key = once(request, idempotency_key, f"createCreditNote:{invoice_id}", data, credit_note_response)
+        created = await service.credit_invoice(services.db, audit_context(request), invoice_id, data, key)
+        return answer(created, CreditNote, credit_note_response)
 
     @post(
         "/invoices/{invoice_id:uuid}/stripe-export",
@@ -378,8 +379,7 @@ class InvoiceAdminController(Controller):
         response_headers=ETAG_HEADER,
     )
     async def stripe_export(
-        self, request: Request[Any, Any, Any], state: State, invoice_id: InvoiceId
+        self, request: Request[Any, Any, Any], services: Services, invoice_id: InvoiceId
     ) -> Response[Invoice]:
-        async with stripe_session(state.settings) as client:
-            invoice = await export_invoice(state.db, client, invoice_id, context=audit_context(request))
+        invoice = await service.export_to_stripe(services.db, services.settings, audit_context(request), invoice_id)
         return invoice_response(invoice)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fluxforge.billing.invoices.models import InvoiceStatus
+from fluxforge.errors import Conflict
 
 Action = Literal["finalize", "mark_paid", "mark_payment_failed", "void"]
 
@@ -38,6 +39,14 @@ ALREADY_DONE: frozenset[tuple[InvoiceStatus, Action]] = frozenset(
 CREDITABLE: frozenset[InvoiceStatus] = frozenset({"finalized", "payment_failed", "paid"})
 """A credit note needs an issued invoice that still stands: not a draft, not a void one."""
 EXPORTABLE: frozenset[InvoiceStatus] = frozenset({"finalized", "payment_failed", "paid"})
+
+
+class InvalidTransition(Conflict):
+    kind = "invalid-invoice-transition"
+
+
+class NothingToCredit(Conflict):
+    kind = "credit-exceeds-invoice"
 
 
 class IllegalTransition(ValueError):

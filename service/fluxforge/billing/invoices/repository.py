@@ -238,6 +238,12 @@ async def get(conn: Connection, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> 
     )
 
 
+async def get_any(conn: Connection, invoice_id: uuid.UUID) -> Invoice | None:
+    """Any tenant's invoice by its id alone (platform scope), with everything `get` reads."""
+    found = await find(conn, invoice_id)
+    return await get(conn, found.tenant_id, invoice_id) if found is not None else None
+
+
 async def list_page(
     conn: Connection,
     *,

@@ -29,9 +29,8 @@ import stripe
 from fluxforge.audit import repository as audit
 from fluxforge.audit.models import AuditContext, AuditEntry
 from fluxforge.billing.invoices import repository
-from fluxforge.billing.invoices.lifecycle import EXPORTABLE
+from fluxforge.billing.invoices.lifecycle import EXPORTABLE, InvalidTransition
 from fluxforge.billing.invoices.models import Invoice
-from fluxforge.billing.invoices.operations import InvalidTransition
 from fluxforge.config import Settings
 from fluxforge.db import Database
 from fluxforge.errors import NotFound, ProblemError
@@ -76,8 +75,7 @@ def _epoch(moment: datetime) -> int:
 
 async def _load(db: Database, invoice_id: uuid.UUID) -> Invoice:
     async with db.platform() as conn:
-        found = await repository.find(conn, invoice_id)
-        invoice = await repository.get(conn, found.tenant_id, found.id) if found is not None else None
+        invoice = await repository.get_any(conn, invoice_id)
     if invoice is None:
         raise NotFound(f"no invoice {invoice_id}")
     return invoice

@@ -13,32 +13,24 @@ only makes Stripe retry for days what can never succeed.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
 import stripe
 from litestar import Controller, Request, post
-from litestar.datastructures import State
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, RequestBody, Schema
 
 from fluxforge.audit.models import AuditContext
-from fluxforge.billing.invoices import operations, repository
-from fluxforge.billing.invoices.lifecycle import Action
-from fluxforge.billing.invoices.models import InvoiceSummary, WebhookAck
-from fluxforge.db import Connection
+from fluxforge.billing.invoices import service
+from fluxforge.billing.invoices.models import WebhookAck
 from fluxforge.errors import BadRequest, ProblemError
 from fluxforge.telemetry import request_id_var
 from fluxforge.web.contract import ContractOperation
 from fluxforge.web.problems import problem_responses
+from fluxforge.web.services import Services
 
 WEBHOOK_ACTOR = "stripe:webhook"
-ACTIONS: dict[str, Action] = {
-    "invoice.paid": "mark_paid",
-    "invoice.payment_succeeded": "mark_paid",
-    "invoice.payment_failed": "mark_payment_failed",
-}
 
 
 class _EventData(msgspec.Struct):
@@ -70,40 +62,6 @@ class InvalidSignature(BadRequest):
     kind = "invalid-webhook-signature"
 
 
-async def _invoice_of(conn: Connection, stripe_invoice: dict[str, Any]) -> InvoiceSummary | None:
-    """Our invoice for Stripe's: by its stored Stripe id, else by the id we put in its metadata
-    (an export that died before storing the Stripe id still gets its payments)."""
-    stripe_id = stripe_invoice.get("id")
-    if isinstance(stripe_id, str):
-        found = await repository.find_by_stripe_invoice(conn, stripe_id)
-        if found is not None:
-            return found
-    metadata = stripe_invoice.get("metadata") or {}
-    try:
-        ours = uuid.UUID(str(metadata.get("fluxforge_invoice_id")))
-    except ValueError:
-        return None
-    return await repository.find(conn, ours, for_update=True)
-
-
-async def apply_event(conn: Connection, event: stripe.Event, context: AuditContext) -> str:
-    """Apply one verified event in the caller's transaction; the outcome, as recorded."""
-    action = ACTIONS.get(event.type)
-    if action is None:
-        return "ignored: event type not handled"
-    invoice = await _invoice_of(conn, event.data.object.to_dict())
-    if invoice is None:
-        return "ignored: no such invoice"
-    before = invoice.status
-    try:
-        after = await operations.transition(conn, invoice, action, context=context)
-    except operations.InvalidTransition:
-        return f"ignored: invoice {invoice.id} is {before}"
-    if after.status == before:
-        return f"unchanged: invoice {invoice.id} is {before}"
-    return f"applied: invoice {invoice.id} {before} -> {after.status}"
-
-
 @dataclass
 class StripeEventOperation(ContractOperation):
     """The body in OpenAPI: read raw (the signature covers the exact bytes), so Litestar cannot infer it."""
@@ -124,7 +82,8 @@ class StripeEventOperation(ContractOperation):
                             ),
                             "type": Schema(
                                 type=OpenAPIType.STRING,
-                                description=f"Applied: {', '.join(ACTIONS)}; other types are acknowledged and ignored.",
+                                description=f"Applied: {', '.join(service.STRIPE_EVENT_ACTIONS)}; "
+                                "other types are acknowledged and ignored.",
                                 max_length=255,
                             ),
                             "data": Schema(
@@ -173,8 +132,8 @@ class StripeWebhookController(Controller):
         responses=problem_responses(400, 413, 503),
         operation_class=StripeEventOperation,
     )
-    async def receive(self, request: Request[Any, Any, Any], state: State) -> WebhookAck:
-        secret: str | None = state.settings.stripe_webhook_secret
+    async def receive(self, request: Request[Any, Any, Any], services: Services) -> WebhookAck:
+        secret = services.settings.stripe_webhook_secret
         if secret is None:
             raise WebhooksDisabled("set FLUXFORGE_STRIPE_WEBHOOK_SECRET to accept Stripe webhooks")
         payload = await request.body()
@@ -201,10 +160,4 @@ class StripeWebhookController(Controller):
             request_id=request_id_var.get(),
             client_ip=request.client.host if request.client else None,
         )
-        async with state.db.platform() as conn:
-            if not await repository.claim_webhook_event(conn, event.id, event.type):
-                outcome = await repository.webhook_outcome(conn, event.id)
-                return WebhookAck(received=True, duplicate=True, outcome=outcome or "")
-            outcome = await apply_event(conn, event, context)
-            await repository.set_webhook_outcome(conn, event.id, outcome)
-        return WebhookAck(received=True, duplicate=False, outcome=outcome)
+        return await service.receive_stripe_event(services.db, context, event)

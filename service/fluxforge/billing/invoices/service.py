@@ -1,45 +1,73 @@
-"""Invoicing's units of work: closing a period, the lifecycle transitions and recomputing a line.
+"""Invoicing's units of work: closing a period, reading invoices and their documents, the
+lifecycle transitions, credit notes, the Stripe export and its webhooks, and recomputing a line.
 
-Callable from code (a scheduled job, a script, the benchmark) as well as from the admin API.
-Closing takes the Database, because it needs two transactions; the transitions take a
-platform-scoped connection, so that a caller can add to the same transaction (the API claims
-its Idempotency-Key there) and everything commits or rolls back together.
+Callable from code (a scheduled job, a script, the benchmark) as well as from the API. The
+functions that take the Database open and own their transaction; closing needs two. The
+lifecycle steps underneath (`finalize`, `transition`, `create_credit_note`) take a
+platform-scoped connection, so that a caller can add to the same transaction (a Stripe webhook
+records the event it applies there) and everything commits or rolls back together.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Literal
+
+import stripe
+from redis.asyncio import Redis
 
 from fluxforge.audit import repository as audit
 from fluxforge.audit.models import AuditContext, AuditEntry
 from fluxforge.billing.catalog import repository as catalog
-from fluxforge.billing.invoices import logic, repository
-from fluxforge.billing.invoices.lifecycle import Action, IllegalTransition, creditable_amount, next_status
+from fluxforge.billing.invoices import logic, pdf_cache, render, repository
+from fluxforge.billing.invoices.lifecycle import (
+    Action,
+    IllegalTransition,
+    InvalidTransition,
+    NothingToCredit,
+    creditable_amount,
+    next_status,
+)
 from fluxforge.billing.invoices.models import (
     CreditNote,
+    CreditNoteCreate,
     Invoice,
     InvoiceDraft,
     InvoiceLine,
+    InvoiceStatus,
     InvoiceSummary,
     Issuer,
     LineDraft,
     PeriodCloseResult,
+    WebhookAck,
 )
+from fluxforge.billing.invoices.stripe_export import export_invoice, stripe_session
+from fluxforge.config import Settings
 from fluxforge.conventions import check_version, new_id
 from fluxforge.db import Connection, Database
 from fluxforge.errors import Conflict, NotFound
+from fluxforge.idempotency import Once, StoredResponse, remember, replay
 from fluxforge.metering import repository as metering
 from fluxforge.metering.models import UsageTotal
+from fluxforge.rbac.models import TenantInfo
+
+FileFormat = Literal["csv", "pdf"]
+"""The downloadable forms of an invoice besides its JSON; each is also the file's extension."""
+MEDIA_TYPES: dict[FileFormat, str] = {"csv": render.CSV_MEDIA_TYPE, "pdf": render.PDF_MEDIA_TYPE}
+
+STRIPE_EVENT_ACTIONS: dict[str, Action] = {
+    "invoice.paid": "mark_paid",
+    "invoice.payment_succeeded": "mark_paid",
+    "invoice.payment_failed": "mark_payment_failed",
+}
+"""The Stripe events a webhook applies, and the lifecycle action each one is."""
 
 
-class InvalidTransition(Conflict):
-    kind = "invalid-invoice-transition"
-
-
-class NothingToCredit(Conflict):
-    kind = "credit-exceeds-invoice"
+def issuer_of(settings: Settings) -> Issuer:
+    return Issuer(settings.invoice_issuer_name, settings.invoice_issuer_address)
 
 
 def _summary_snapshot(invoice: InvoiceSummary) -> dict[str, object]:
@@ -73,6 +101,85 @@ async def _audit(
         after_snapshot,
     )
     await audit.record(conn, context, entry)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFile:
+    """An invoice as a download: its lines as CSV or the printable PDF."""
+
+    media_type: str
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceDocument:
+    """An invoice, and the file it was asked for as (None when the invoice itself is the answer)."""
+
+    invoice: Invoice
+    file: InvoiceFile | None
+
+
+async def list_invoices(
+    db: Database, tenant_id: uuid.UUID, *, after: uuid.UUID | None, limit: int, status: InvoiceStatus | None
+) -> list[InvoiceSummary]:
+    async with db.tenant(tenant_id) as conn:
+        return await repository.list_page(conn, tenant_id=tenant_id, after=after, limit=limit, status=status)
+
+
+async def list_all_invoices(
+    db: Database,
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+    status: InvoiceStatus | None,
+    period_start: datetime | None,
+) -> list[InvoiceSummary]:
+    async with db.platform() as conn:
+        return await repository.list_page(
+            conn, tenant_id=None, after=after, limit=limit, status=status, period_start=period_start
+        )
+
+
+async def get_invoice(
+    db: Database,
+    redis: Redis,
+    settings: Settings,
+    tenant: TenantInfo,
+    invoice_id: uuid.UUID,
+    as_file: FileFormat | None = None,
+) -> InvoiceDocument:
+    """One of the tenant's invoices, and (as_file) the document it is downloaded as."""
+    async with db.tenant(tenant.id) as conn:
+        invoice = await repository.get(conn, tenant.id, invoice_id)
+    if invoice is None:
+        raise NotFound(f"no invoice {invoice_id} in tenant {tenant.slug}")
+    return await _document(redis, settings, invoice, as_file)
+
+
+async def get_any_invoice(
+    db: Database, redis: Redis, settings: Settings, invoice_id: uuid.UUID, as_file: FileFormat | None = None
+) -> InvoiceDocument:
+    """Any tenant's invoice, and (as_file) the document it is downloaded as."""
+    async with db.platform() as conn:
+        invoice = await repository.get_any(conn, invoice_id)
+    if invoice is None:
+        raise NotFound(f"no invoice {invoice_id}")
+    return await _document(redis, settings, invoice, as_file)
+
+
+async def _document(redis: Redis, settings: Settings, invoice: Invoice, as_file: FileFormat | None) -> InvoiceDocument:
+    if as_file is None:
+        return InvoiceDocument(invoice, None)
+    if as_file == "csv":
+        content = render.csv_document(invoice)
+    else:
+        content = await pdf_cache.invoice_pdf(redis, settings.redis_key_prefix, invoice, issuer_of(settings))
+    file = InvoiceFile(MEDIA_TYPES[as_file], render.filename(invoice, as_file), content)
+    return InvoiceDocument(invoice, file)
 
 
 # --- closing a period --------------------------------------------------------------------------
@@ -243,6 +350,95 @@ async def create_credit_note(
         {**_summary_snapshot(after), "credit_note": note.number, "credit_amount": note.amount},
     )
     return note
+
+
+# --- the lifecycle's units of work ---------------------------------------------------------------
+
+
+async def finalize_invoice(
+    db: Database, settings: Settings, context: AuditContext, invoice_id: uuid.UUID, expected_version: int | None
+) -> Invoice:
+    """Issue a draft in the name of the configured issuer (see `finalize`)."""
+    async with db.platform() as conn:
+        return await finalize(
+            conn, invoice_id, issuer=issuer_of(settings), context=context, expected_version=expected_version
+        )
+
+
+async def transition_invoice(
+    db: Database, context: AuditContext, invoice_id: uuid.UUID, action: Action, expected_version: int | None
+) -> Invoice:
+    """Mark an invoice paid or void it, in a transaction of its own (see `transition`)."""
+    async with db.platform() as conn:
+        return await transition(conn, invoice_id, action, context=context, expected_version=expected_version)
+
+
+async def credit_invoice(
+    db: Database, context: AuditContext, invoice_id: uuid.UUID, data: CreditNoteCreate, once: Once[CreditNote] | None
+) -> CreditNote | StoredResponse:
+    """A credit note on an issued invoice (see `create_credit_note`), or the first response to this key."""
+    async with db.platform() as conn:
+        if (earlier := await replay(conn, once)) is not None:
+            return earlier
+        note = await create_credit_note(conn, invoice_id, reason=data.reason, amount=data.amount, context=context)
+        await remember(conn, once, note)
+    return note
+
+
+# --- Stripe ------------------------------------------------------------------------------------
+
+
+async def export_to_stripe(db: Database, settings: Settings, context: AuditContext, invoice_id: uuid.UUID) -> Invoice:
+    """Export an issued invoice to the configured Stripe account (see stripe_export)."""
+    async with stripe_session(settings) as client:
+        return await export_invoice(db, client, invoice_id, context=context)
+
+
+async def receive_stripe_event(db: Database, context: AuditContext, event: stripe.Event) -> WebhookAck:
+    """Apply a verified Stripe event once: a redelivery of an event id answers what the first
+    delivery did and changes nothing; an event whose handling fails is not recorded, so Stripe's
+    retry applies it."""
+    async with db.platform() as conn:
+        if not await repository.claim_webhook_event(conn, event.id, event.type):
+            outcome = await repository.webhook_outcome(conn, event.id)
+            return WebhookAck(received=True, duplicate=True, outcome=outcome or "")
+        outcome = await apply_event(conn, event, context)
+        await repository.set_webhook_outcome(conn, event.id, outcome)
+    return WebhookAck(received=True, duplicate=False, outcome=outcome)
+
+
+async def _invoice_of(conn: Connection, stripe_invoice: dict[str, Any]) -> InvoiceSummary | None:
+    """Our invoice for Stripe's: by its stored Stripe id, else by the id we put in its metadata
+    (an export that died before storing the Stripe id still gets its payments)."""
+    stripe_id = stripe_invoice.get("id")
+    if isinstance(stripe_id, str):
+        found = await repository.find_by_stripe_invoice(conn, stripe_id)
+        if found is not None:
+            return found
+    metadata = stripe_invoice.get("metadata") or {}
+    try:
+        ours = uuid.UUID(str(metadata.get("fluxforge_invoice_id")))
+    except ValueError:
+        return None
+    return await repository.find(conn, ours, for_update=True)
+
+
+async def apply_event(conn: Connection, event: stripe.Event, context: AuditContext) -> str:
+    """Apply one verified event in the caller's transaction; the outcome, as recorded."""
+    action = STRIPE_EVENT_ACTIONS.get(event.type)
+    if action is None:
+        return "ignored: event type not handled"
+    invoice = await _invoice_of(conn, event.data.object.to_dict())
+    if invoice is None:
+        return "ignored: no such invoice"
+    before = invoice.status
+    try:
+        after = await transition(conn, invoice, action, context=context)
+    except InvalidTransition:
+        return f"ignored: invoice {invoice.id} is {before}"
+    if after.status == before:
+        return f"unchanged: invoice {invoice.id} is {before}"
+    return f"applied: invoice {invoice.id} {before} -> {after.status}"
 
 
 # --- recomputation -----------------------------------------------------------------------------
