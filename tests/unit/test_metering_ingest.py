@@ -105,8 +105,8 @@ def test_every_event_is_judged_on_its_own(events: list[dict[str, Any]]) -> None:
             assert schema_accepts(event)
         elif schema_accepts(event) and within_postgres_limits(event):
             assert any(str(v).endswith("\n") for v in event.values()), (event, alone)
-    for position, event in enumerate(parsed.events):
-        assert event.id == events[parsed.position(position)]["id"]
+    for position, parsed_event in enumerate(parsed.events):
+        assert parsed_event.id == events[parsed.position(position)]["id"]
         assert DECIMALS.decode(parsed.properties[position]) == DECIMALS.decode(
             encode(events[parsed.position(position)].get("properties", {}))
         )
