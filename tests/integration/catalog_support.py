@@ -51,7 +51,8 @@ def plan_body(**changes: Any) -> dict[str, Any]:
 async def create_plan(client: Client, admin: dict[str, str], **changes: Any) -> dict[str, Any]:
     response = await client.post("/v1/admin/plans", json=plan_body(**changes), headers=admin)
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def iso(at: datetime) -> str:

@@ -4,7 +4,7 @@ request becomes an event, and a flush that fails or is retried neither loses nor
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import msgspec
@@ -81,7 +81,7 @@ async def test_a_failed_flush_keeps_its_events_for_the_next(app_db: Database, ow
     for i in range(7):
         meter.record(tenant_id, "run.step", subject="w", properties={"i": i})
     assert (meter.pending, meter.dropped) == (5, 2)  # bounded: the oldest go first
-    meter.db = Database(UnreachablePool())  # type: ignore[arg-type]
+    meter.db = Database(cast(asyncpg.Pool, UnreachablePool()))  # a pool whose connections never open
     with pytest.raises(ConnectionError):
         await meter.flush()
     assert meter.pending == 5

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from fluxforge.db import Database
 from fluxforge.metering import periods, repository
+from fluxforge.metering.models import Window
 from fluxforge.metering.reports import window_end, window_start
 from tests.conftest import make_tenant, make_user
 from tests.integration.metering_support import TenantOwner, event, iso, post_usage, tenant_id_of
@@ -89,8 +90,8 @@ VALUES = st.one_of(
 GROUPS = st.sampled_from(["a", "b", 1, True, None, "missing"])
 
 
-def windowed(at: datetime, window: str | None, start: datetime) -> datetime:
-    return start if window is None else max(window_start(at, window), start)  # type: ignore[arg-type]
+def windowed(at: datetime, window: Window | None, start: datetime) -> datetime:
+    return start if window is None else max(window_start(at, window), start)
 
 
 def is_number(value: Any) -> bool:
@@ -118,7 +119,7 @@ def group_text(value: Any) -> str | None:
 def reference(
     events: Iterable[dict[str, Any]],
     aggregation: str,
-    window: str | None,
+    window: Window | None,
     dims: list[str],
     start: datetime,
     end: datetime,
@@ -150,7 +151,7 @@ def reference(
             quantity = Decimal(newest["properties"]["v"])
         else:
             quantity = Decimal(len({scalar_key(m["properties"]["v"]) for m in members}))
-        bucket_end = end if window is None else min(window_end(window_start(bucket, window), window), end)  # type: ignore[arg-type]
+        bucket_end = end if window is None else min(window_end(window_start(bucket, window), window), end)
         result.add((bucket, bucket_end, tuple(zip(dims, values, strict=True)), quantity, len(members)))
     return result
 
@@ -242,7 +243,8 @@ async def test_property_aggregates_equal_the_raw_events(
 
     start, end = now - timedelta(days=21), now + timedelta(seconds=1)
     for key, (aggregation, _) in METERS.items():
-        window = rng.choice([None, "hour", "day", "month"])
+        windows: list[Window | None] = [None, "hour", "day", "month"]
+        window = rng.choice(windows)
         dims = rng.choice([[], ["g"], ["subject"], ["g", "subject"]])
         params: dict[str, Any] = {"meter": key, "start": iso(start), "end": iso(end), "group_by": dims}
         if window:

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
+from typing import cast
 
 import msgspec
 import pytest
@@ -398,7 +399,7 @@ def test_formatted_money_reads_back_exactly(amount: int, currency: str) -> None:
 
 def test_format_money_takes_only_minor_units() -> None:
     with pytest.raises(TypeError):
-        format_money(1.5, "USD")  # type: ignore[arg-type]
+        format_money(cast(int, 1.5), "USD")  # a float where minor units belong
 
 
 # --- validation ---------------------------------------------------------------------------------------------
