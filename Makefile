@@ -18,6 +18,7 @@ lint: deps
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy
+	$(UV) run lint-imports
 
 openapi: deps
 	$(UV) run fluxforge openapi > openapi.yaml

@@ -134,8 +134,7 @@ def create_app(settings: Settings) -> Litestar:
             oidc=oidc,
             readiness=readiness,
         )
-        app.state.update({SERVICES_KEY: services, "settings": settings})
-        app.state.update(db=db, redis=redis, readiness=readiness, tokens=tokens, oidc=oidc)
+        app.state[SERVICES_KEY] = services
         self_meter = SelfMeter(db) if settings.self_metering else None
         if self_meter is not None:
             self_meter.start()

@@ -1,6 +1,6 @@
 """Creating POSTs honour Idempotency-Key: a retry returns the first response and creates nothing.
 
-One test per kind of route that claims keys through `fluxforge.idempotency.replay_or_claim`.
+One test per kind of route that claims keys through `fluxforge.idempotency.Once`.
 """
 
 from __future__ import annotations

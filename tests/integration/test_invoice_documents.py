@@ -12,6 +12,7 @@ import pypdf
 from redis.asyncio import Redis
 
 from fluxforge.config import Settings
+from fluxforge.web.services import services_of
 from tests.conftest import make_user
 from tests.integration.invoice_support import (
     ADMIN,
@@ -161,7 +162,7 @@ async def test_a_pdf_is_rendered_once_per_content_and_served_from_the_cache(
     (mine,) = [i for i in (await close(client, start, end))["invoices"] if i["tenant_id"] == str(tenant_id)]
     assert (await client.post(f"/v1/admin/invoices/{mine['id']}/finalize", headers=ADMIN)).status_code == 200
     url = f"/v1/tenants/{slug}/invoices/{mine['id']}/pdf"
-    app_settings: Settings = client.app.state.settings
+    app_settings: Settings = services_of(client.app).settings
     redis = Redis.from_url(app_settings.redis_url or "")
     pattern = f"{app_settings.redis_key_prefix}invoice-pdf:{mine['id']}:*"
     try:

@@ -60,36 +60,3 @@ def answer(result: T | StoredResponse, body_type: type[B], respond: Callable[[T]
         headers = {**result.headers, "Idempotency-Replayed": "true"}
         return Response(body, status_code=result.status_code, headers=headers)
     return respond(result)
-
-
-async def replay_or_claim(
-    conn: Any,
-    request: Request[Any, Any, Any],
-    key: str | None,
-    operation: str,
-    payload: object,
-    body_type: type[T],
-) -> Response[T] | None:
-    """Transitional: a controller that still owns its transaction claims the key itself."""
-    if key is None:
-        return None
-    from fluxforge.idempotency import claim
-
-    earlier = await claim(
-        conn,
-        principal=request.state.principal,
-        key=key,
-        operation=operation,
-        fingerprint=request_fingerprint(operation, payload),
-        ttl=timedelta(hours=services_of(request.app).settings.idempotency_ttl_hours),
-    )
-    return None if earlier is None else answer(earlier, body_type, Response)
-
-
-async def remember(conn: Any, request: Request[Any, Any, Any], key: str | None, response: Response[T]) -> None:
-    """Transitional: store the response a replay of this key returns."""
-    if key is None:
-        return
-    from fluxforge.idempotency import record
-
-    await record(conn, principal=request.state.principal, key=key, response=stored(response))
