@@ -25,8 +25,6 @@ from fluxforge.metering.models import IngestResult, Meter, MeterCreate, MeterPat
 from fluxforge.metering.periods import ingest_bounds
 from fluxforge.metering.reports import usage_buckets, usage_query
 
-"""Audit rows of platform-wide changes (the platform's meters) carry the nil tenant id."""
-
 
 async def _change_meter(
     conn: Connection, context: AuditContext, audit_tenant: uuid.UUID, current: Meter, expected: int, data: MeterPatch

@@ -17,8 +17,6 @@ from fluxforge.db import Database
 from fluxforge.runs import repository as runs
 from fluxforge.runs.models import SchedulerStatus, SchedulerUpdate
 
-"""Audit rows of platform-wide changes carry the nil tenant id."""
-
 
 async def _live_workers(redis: Redis, key_prefix: str) -> list[str]:
     """Workers whose heartbeat is fresh (each keeps `<prefix>worker:<host>:<pid>` alive); none

@@ -37,8 +37,6 @@ from fluxforge.db import Connection, Database
 from fluxforge.errors import FieldError, NotFound
 from fluxforge.idempotency import Once, StoredResponse, remember, replay
 
-"""Plans belong to no tenant: their audit events are filed under the nil UUID (platform scope)."""
-
 NO_SUBSCRIPTION = "this tenant has no subscription; subscribe with POST"
 
 
