@@ -1,4 +1,4 @@
-"""Property tests of the engine's decisions (scheduler.progress) and of replay (runs.logic):
+"""Property tests of the engine's decisions (runs.progress) and of replay (runs.logic):
 whole runs of random DAGs with random attempt outcomes, walked to the end without I/O."""
 
 from __future__ import annotations

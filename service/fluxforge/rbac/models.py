@@ -40,7 +40,7 @@ class TenantInfo(msgspec.Struct, frozen=True):
 
 
 class TenantAccess(msgspec.Struct, frozen=True):
-    """What a guarded route knows about the call: set by `rbac.access.require`."""
+    """What a guarded route knows about the call: set by `web.access.require`."""
 
     principal: Principal
     tenant: TenantInfo
