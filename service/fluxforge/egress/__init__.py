@@ -1,0 +1,1 @@
+"""Outbound calls made on a tenant's behalf: the one egress policy they all go through."""
