@@ -26,12 +26,7 @@ from fluxforge.db import Database, create_pool
 from fluxforge.identity.tokens import TokenService
 from fluxforge.migrations import migrate
 from fluxforge.runtime.embedded import EmbeddedPostgres, EmbeddedRedis
-from tests.support import Client, TenantOwner, Tenants, sign_up
-
-# Re-exported (the `as` form is what mypy's strict mode takes as an export): test modules import them from here.
-from tests.support import SignedInUser as SignedInUser  # noqa: PLC0414
-from tests.support import make_tenant as make_tenant  # noqa: PLC0414
-from tests.support import unique_slug as unique_slug  # noqa: PLC0414
+from tests.support import Client, SignedInUser, TenantOwner, Tenants, make_tenant, sign_up
 
 ADMIN_TOKEN = "ffadm_test_" + secrets.token_urlsafe(24)
 

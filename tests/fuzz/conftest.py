@@ -33,10 +33,11 @@ from fluxforge.conventions import new_id
 from fluxforge.db import Database, create_pool
 from fluxforge.identity.tokens import TokenService
 from fluxforge.migrations import migrate
-from tests.conftest import create_database, drop_database, unique_slug
+from tests.conftest import create_database, drop_database
 from tests.e2e.conftest import Service, clean_env, free_port
 from tests.peers.oidc import PROVIDER, OidcPeer, providers_setting
 from tests.peers.stripe import running_peer, sign_webhook
+from tests.support import unique_slug
 
 WEBHOOK_SECRET = "whsec_fuzz_" + secrets.token_hex(12)
 WORKFLOW_YAML = """

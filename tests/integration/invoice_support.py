@@ -14,8 +14,8 @@ import asyncpg
 import msgspec
 
 from fluxforge.conventions import new_id
-from tests.conftest import ADMIN_TOKEN, unique_slug
-from tests.support import Client
+from tests.conftest import ADMIN_TOKEN
+from tests.support import Client, unique_slug
 
 PROBLEM = "application/problem+json"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

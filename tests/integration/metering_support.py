@@ -9,8 +9,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from tests.conftest import ADMIN_TOKEN, unique_slug
-from tests.support import Client
+from tests.conftest import ADMIN_TOKEN
+from tests.support import Client, unique_slug
 
 PROBLEM = "application/problem+json"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -19,8 +19,8 @@ from fluxforge.audit.models import AuditContext, AuditEntry, AuditEvent, AuditFi
 from fluxforge.audit.service import export_chunks
 from fluxforge.conventions import new_id
 from fluxforge.db import Database
-from tests.conftest import make_tenant, make_user
-from tests.support import Client
+from tests.conftest import make_user
+from tests.support import Client, make_tenant
 
 PROBLEM = "application/problem+json"
 TenantOwner = tuple[str, dict[str, str]]

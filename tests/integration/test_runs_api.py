@@ -10,8 +10,7 @@ import asyncpg
 import msgspec
 import yaml
 
-from tests.conftest import SignedInUser, make_tenant
-from tests.support import Client
+from tests.support import Client, SignedInUser, make_tenant
 
 WORKFLOW = """
 apiVersion: fluxforge.dev/v1

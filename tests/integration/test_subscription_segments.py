@@ -15,7 +15,7 @@ import asyncpg
 from fluxforge.billing.catalog import repository
 from fluxforge.billing.catalog.pricing import Price, Tier, price_quantity
 from fluxforge.db import Database
-from tests.conftest import unique_slug
+from tests.support import unique_slug
 
 
 async def insert_tenant(owner_conn: asyncpg.Connection) -> uuid.UUID:

@@ -15,8 +15,8 @@ from litestar.testing import AsyncTestClient
 from fluxforge.app import create_app
 from fluxforge.config import Settings
 from fluxforge.web.services import services_of
-from tests.conftest import SignedInUser, make_tenant, make_user
-from tests.support import Client
+from tests.conftest import make_user
+from tests.support import Client, SignedInUser, make_tenant
 
 
 async def test_signed_in_user_creates_and_lists_tenants(

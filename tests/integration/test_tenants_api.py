@@ -8,8 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.conftest import unique_slug
-from tests.support import Client
+from tests.support import Client, unique_slug
 
 PROBLEM = "application/problem+json"
 

@@ -20,9 +20,9 @@ from fluxforge.db import Database
 from fluxforge.metering import periods, repository
 from fluxforge.metering.models import Window
 from fluxforge.metering.reports import window_end, window_start
-from tests.conftest import make_tenant, make_user
+from tests.conftest import make_user
 from tests.integration.metering_support import TenantOwner, event, iso, post_usage, tenant_id_of
-from tests.support import Client
+from tests.support import Client, make_tenant
 
 
 async def test_tenants_see_only_their_own_usage(

@@ -14,8 +14,7 @@ import yaml
 from fluxforge.db import Database
 from fluxforge.workflows import manifest, repository
 from fluxforge.workflows.models import MAX_MANIFEST_BYTES
-from tests.conftest import SignedInUser, make_tenant, unique_slug
-from tests.support import Client
+from tests.support import Client, SignedInUser, make_tenant, unique_slug
 
 YAML_HEADERS = {"Content-Type": "application/yaml"}
 JSON_HEADERS = {"Content-Type": "application/json"}

@@ -9,9 +9,8 @@ import uuid
 
 import asyncpg
 
-from tests.conftest import SignedInUser, make_tenant
 from tests.integration.scheduler.support import DIAMOND, EngineFactory, start_run, wait_for_state, workflow
-from tests.support import Client
+from tests.support import Client, SignedInUser, make_tenant
 
 
 async def test_one_tenants_backlog_does_not_delay_anothers_run_by_more_than_a_round(

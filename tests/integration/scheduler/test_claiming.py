@@ -11,9 +11,8 @@ import asyncpg
 
 from fluxforge.config import Settings
 from fluxforge.scheduler.lease import lease_key
-from tests.conftest import SignedInUser, make_tenant
 from tests.integration.scheduler.support import CountingPeer, EngineFactory, start_run, workflow
-from tests.support import Client
+from tests.support import Client, SignedInUser, make_tenant
 
 
 async def test_a_newer_fencing_token_refuses_the_old_owner_and_stops_it(

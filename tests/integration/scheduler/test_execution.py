@@ -13,7 +13,6 @@ from redis.asyncio import Redis
 
 from fluxforge.config import Settings
 from fluxforge.scheduler.breaker_store import breaker_key
-from tests.conftest import SignedInUser, make_tenant
 from tests.integration.scheduler.support import (
     DIAMOND,
     CountingPeer,
@@ -22,7 +21,7 @@ from tests.integration.scheduler.support import (
     wait_for_state,
     workflow,
 )
-from tests.support import Client
+from tests.support import Client, SignedInUser, make_tenant
 
 
 async def test_a_dag_runs_to_the_end_and_its_trace_replays(

@@ -11,9 +11,8 @@ import asyncpg
 from fluxforge.config import Settings
 from fluxforge.db import Database
 from fluxforge.runs.events import follow
-from tests.conftest import SignedInUser, make_tenant
 from tests.integration.scheduler.support import DIAMOND, EngineFactory, start_run, wait_for_state, workflow
-from tests.support import Client
+from tests.support import Client, SignedInUser, make_tenant
 
 
 async def test_replay_names_the_first_divergence_and_traces_diff(
