@@ -161,10 +161,9 @@ EXCEPTION_HANDLERS: dict[int | type[Exception], Any] = {
 }
 
 
-_GENERIC_TITLES: dict[int, str] = {
-    **{status: title for status, (_, title) in _HTTP_KINDS.items()},
-    **{PROBLEM_KINDS[slug].status: PROBLEM_KINDS[slug].title for slug in ("conflict", "precondition-failed")},
-    **{PROBLEM_KINDS[slug].status: PROBLEM_KINDS[slug].title for slug in ("precondition-required", "internal-error")},
+_GENERIC_TITLES: dict[int, str] = {status: title for status, (_, title) in _HTTP_KINDS.items()} | {
+    PROBLEM_KINDS[slug].status: PROBLEM_KINDS[slug].title
+    for slug in ("conflict", "precondition-failed", "precondition-required", "internal-error")
 }
 
 
